@@ -1,0 +1,58 @@
+"""Creating accounts and users: one path for the management commands and the demo seed."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Account, User
+
+
+def _check_new_user(*, username: str, email: str) -> None:
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(f"A user named {username!r} already exists.")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(f"A user with the e-mail {email!r} already exists.")
+
+
+def _build_user(*, username: str, email: str, account: Account, role: str, password: str) -> User:
+    user = User(
+        username=username, email=User.objects.normalize_email(email), account=account, role=role
+    )
+    user.full_clean(exclude=["password", "account"])
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def create_account(*, name: str, owner_username: str, owner_email: str, password: str) -> Account:
+    """Create an account and its first owner, or nothing (raises ValidationError)."""
+    if Account.objects.filter(name__iexact=name).exists():
+        raise ValidationError(f"An account named {name!r} already exists.")
+    _check_new_user(username=owner_username, email=owner_email)
+    account = Account(name=name)
+    account.full_clean()
+    account.save()
+    _build_user(
+        username=owner_username,
+        email=owner_email,
+        account=account,
+        role=User.Role.OWNER,
+        password=password,
+    )
+    return account
+
+
+@transaction.atomic
+def create_user(*, username: str, email: str, account_name: str, role: str, password: str) -> User:
+    """Create a user in an existing account, or nothing (raises ValidationError)."""
+    account = Account.objects.filter(name__iexact=account_name).first()
+    if account is None:
+        raise ValidationError(f"There is no account named {account_name!r}.")
+    if role not in User.Role.values:
+        raise ValidationError(f"Role must be one of {', '.join(User.Role.values)}.")
+    _check_new_user(username=username, email=email)
+    return _build_user(
+        username=username, email=email, account=account, role=role, password=password
+    )

@@ -1,0 +1,33 @@
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.forms import SignInForm
+from sessions.views import sessions_card_context
+
+LOGIN_REASONS = {
+    "session_expired": "Your session has expired. Please sign in again.",
+    "signed_out": "You have been signed out.",
+    "revoked": "This session was signed out from another device. Please sign in again.",
+}
+
+
+class LoginView(auth_views.LoginView):
+    """Django's LoginView (safe ``next``, key rotation via ``auth.login``) with the
+    reason banner. Unknown reasons show nothing: the banner text is never taken
+    from the query string."""
+
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["reason_message"] = LOGIN_REASONS.get(self.request.GET.get("reason", ""))
+        return context
+
+
+@require_GET
+def security_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/security.html", sessions_card_context(request))

@@ -1,0 +1,70 @@
+"""What every JSON endpoint shares: the view base and the error shape ``{detail, code}``."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class BadRequest(exceptions.APIException):
+    """A 400 that is not about a field: the request is well-formed but not allowed."""
+
+    status_code = 400
+    default_code = "bad_request"
+    default_detail = "This request cannot be carried out."
+
+
+def validated_input(serializer_class: type, request: Request) -> dict[str, Any]:
+    """The request body checked by ``serializer_class``, or a 400 naming what is wrong."""
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ApiView(APIView):
+    """An endpoint authenticated by bearer token only (no cookie, so no CSRF surface).
+
+    LoginRequiredMiddleware knows nothing of bearer tokens; DRF's permission
+    classes guard these views instead."""
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
+        return login_not_required(super().as_view(**initkwargs))
+
+
+def _first_code(errors: Any) -> str:
+    if isinstance(errors, dict):
+        errors = next(iter(errors.values()), None)
+    if isinstance(errors, list):
+        errors = errors[0] if errors else None
+    if isinstance(errors, dict | list):
+        return _first_code(errors)
+    return getattr(errors, "code", None) or "invalid"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with every error body shaped as ``{"detail", "code"}``.
+
+    Field errors keep their per-field messages under ``errors``."""
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": "Some fields are missing or invalid.",
+            "code": _first_code(exc.detail),
+            "errors": exc.detail,
+        }
+        return response
+    detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+    code = getattr(detail, "code", None) or "error"
+    response.data = {"detail": str(detail), "code": code}
+    return response

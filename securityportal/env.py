@@ -1,0 +1,57 @@
+"""Typed readers for the environment. A bad value fails loudly, naming the fix."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: set it to 1 or 0.")
+
+
+def envint(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below its minimum of {minimum}.")
+    return value
+
+
+def envstr(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def bounded_minutes(prefix: str, default: int, minimum: int, maximum: int) -> tuple[int, int, int]:
+    """Read PREFIX_{DEFAULT,MIN,MAX} and check MIN <= DEFAULT <= MAX."""
+    low = envint(f"{prefix}_MIN", minimum, minimum=1)
+    high = envint(f"{prefix}_MAX", maximum, minimum=1)
+    value = envint(f"{prefix}_DEFAULT", default, minimum=1)
+    if not low <= value <= high:
+        raise ImproperlyConfigured(
+            f"{prefix}_DEFAULT={value} must lie between {prefix}_MIN={low} "
+            f"and {prefix}_MAX={high}: change one of the three."
+        )
+    return value, low, high

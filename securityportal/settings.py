@@ -1,0 +1,216 @@
+"""Settings for Security Portal. Every knob an operator may turn is read here, from the
+environment, through the typed helpers in ``securityportal.env``."""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from securityportal.env import bounded_minutes, envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = envbool("DJANGO_DEBUG", False)
+
+SECRET_KEY = envstr("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: export a long random value "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))"), '
+            "or set DJANGO_DEBUG=1 for local development."
+        )
+    SECRET_KEY = "insecure-development-key-only-for-make-run"
+
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+if "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must name the hosts the portal answers for, not '*' "
+        "(a wildcard lets forged Host headers poison password-reset and e-mail links)."
+    )
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_htmx",
+    "template_partials",
+    "accounts",
+    "sessions.apps.SessionsConfig",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sessions.middleware.SessionMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sessions.middleware.SessionValidationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "securityportal.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "securityportal.urls"
+WSGI_APPLICATION = "securityportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: embedded SQLite by default, PostgreSQL (or any URL dj-database-url reads)
+# through DATABASE_URL.
+DATABASE_URL = envstr("DATABASE_URL", "")
+if DATABASE_URL:
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL ({error}); "
+            "write it as postgres://USER:PASSWORD@HOST:PORT/NAME."
+        ) from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                # Concurrent requests: WAL lets readers run beside the writer;
+                # BEGIN IMMEDIATE takes the write lock up front, so two
+                # transactions never deadlock upgrading a read lock; the busy
+                # timeout makes a writer wait instead of failing with
+                # "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Authentication
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/settings/security/"
+LOGOUT_REDIRECT_URL = "/login/?reason=signed_out"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",  # cost 12
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions: this project's store; rows in user_sessions.Session.
+SESSION_ENGINE = "sessions.store"
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+# __Host- makes the browser refuse the cookie unless it is Secure, host-only and
+# Path=/, so a sibling subdomain cannot plant a session cookie (cookie tossing).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_SAVE_EVERY_REQUEST = False
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
+SESSION_IDLE_MINUTES_DEFAULT, SESSION_IDLE_MINUTES_MIN, SESSION_IDLE_MINUTES_MAX = bounded_minutes(
+    "SESSION_IDLE_MINUTES", 60, 5, 43200
+)
+(
+    SESSION_ABSOLUTE_MINUTES_DEFAULT,
+    SESSION_ABSOLUTE_MINUTES_MIN,
+    SESSION_ABSOLUTE_MINUTES_MAX,
+) = bounded_minutes("SESSION_ABSOLUTE_MINUTES", 10080, 15, 129600)
+if SESSION_IDLE_MINUTES_DEFAULT > SESSION_ABSOLUTE_MINUTES_DEFAULT:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_MINUTES_DEFAULT may not exceed SESSION_ABSOLUTE_MINUTES_DEFAULT: "
+        "a session cannot stay idle longer than it may live."
+    )
+# last_seen_at is written at most this often per session, so reads stay reads.
+SESSION_ACTIVITY_WRITE_SECONDS = envint("SESSION_ACTIVITY_WRITE_SECONDS", 60, minimum=1)
+
+# API tokens
+JWT_SIGNING_KEY = envstr("JWT_SIGNING_KEY", SECRET_KEY)
+JWT_ISSUER = envstr("JWT_ISSUER", "securityportal")
+JWT_AUDIENCE = envstr("JWT_AUDIENCE", "securityportal-api")
+ACCESS_TOKEN_SECONDS = envint("ACCESS_TOKEN_SECONDS", 300, minimum=30)
+REFRESH_REUSE_GRACE_SECONDS = envint("REFRESH_REUSE_GRACE_SECONDS", 10)
+
+# Client IP: believe this many proxies' X-Forwarded-For entries, and no more.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sessions.authentication.AccessTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "securityportal.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files from the app and project folders directly, so
+# no collectstatic step stands between a checkout and a running portal.
+WHITENOISE_USE_FINDERS = True
+
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+}

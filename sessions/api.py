@@ -1,0 +1,104 @@
+"""The session endpoints of the JSON API: sign-in, refresh, sign-out and the session list."""
+
+from django.contrib.auth import authenticate
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from securityportal.api import ApiView, BadRequest, validated_input
+from sessions.api_sessions import RefreshRejected, rotate_refresh_token, start_api_session
+from sessions.client import ClientInfo
+from sessions.lifecycle import live_session_of, live_sessions_for_user, revoke_other_sessions
+from sessions.models import RevokedReason, Session
+from sessions.serializers import (
+    LoginInput,
+    RefreshInput,
+    RevokedCountOutput,
+    SessionOutput,
+    TokenPairOutput,
+)
+
+
+class LoginView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        data = validated_input(LoginInput, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None:
+            # One answer for unknown users, wrong passwords and inactive users
+            # (user enumeration).
+            raise AuthenticationFailed(
+                "The username or password is incorrect.", code="bad_credentials"
+            )
+        pair = start_api_session(
+            user=user, client=ClientInfo.from_request(request), now=timezone.now()
+        )
+        return Response(TokenPairOutput(pair).data)
+
+
+class RefreshView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        data = validated_input(RefreshInput, request)
+        client = ClientInfo.from_request(request)
+        try:
+            pair = rotate_refresh_token(token=data["refresh"], ip=client.ip, now=timezone.now())
+        except RefreshRejected as error:
+            raise AuthenticationFailed(error.detail, code=error.code) from None
+        return Response(TokenPairOutput(pair).data)
+
+
+class LogoutView(ApiView):
+    def post(self, request: Request) -> Response:
+        session: Session = request.auth
+        session.revoke(
+            reason=RevokedReason.LOGOUT,
+            actor=request.user,
+            ip=ClientInfo.from_request(request).ip,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListView(ApiView):
+    def get(self, request: Request) -> Response:
+        sessions = live_sessions_for_user(request.user, timezone.now())
+        output = SessionOutput(sessions, many=True, context={"current": request.auth})
+        return Response(output.data)
+
+
+class SessionDetailView(ApiView):
+    def delete(self, request: Request, session_id: str) -> Response:
+        session = live_session_of(request.user, session_id, timezone.now())
+        if session is None:
+            raise Http404
+        if session.pk == request.auth.pk:
+            raise BadRequest(
+                "This is the current session; sign out with POST /api/auth/logout.",
+                code="current_session",
+            )
+        session.revoke(
+            reason=RevokedReason.USER,
+            actor=request.user,
+            ip=ClientInfo.from_request(request).ip,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RevokeOthersView(ApiView):
+    def post(self, request: Request) -> Response:
+        count = revoke_other_sessions(
+            user=request.user,
+            keep=request.auth,
+            reason=RevokedReason.USER,
+            actor=request.user,
+            ip=ClientInfo.from_request(request).ip,
+        )
+        return Response(RevokedCountOutput({"revoked_count": count}).data)

@@ -1,0 +1,107 @@
+"""API sign-in and refresh-token rotation (SPEC §6)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from audit import events
+from sessions.client import ClientInfo
+from sessions.digest import sha256_hex
+from sessions.lifecycle import open_session
+from sessions.models import RefreshToken, RevokedReason, Session
+from sessions.tokens import (
+    issue_access_token,
+    looks_like_refresh_token,
+    new_refresh_token,
+    successor_of,
+)
+from sessions.validation import record_activity, validate_session
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    session: Session
+    access: str
+    access_expires_at: datetime
+    refresh: str
+
+
+class RefreshRejected(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def _store_refresh_token(session: Session, token: str, now: datetime) -> None:
+    RefreshToken.objects.create(
+        session=session,
+        token_hash=sha256_hex(token),
+        issued_at=now,
+        expires_at=session.expire_date,
+    )
+
+
+def _pair(session: Session, refresh: str, now: datetime) -> TokenPair:
+    access, expires_at = issue_access_token(session, now)
+    return TokenPair(session=session, access=access, access_expires_at=expires_at, refresh=refresh)
+
+
+@transaction.atomic
+def start_api_session(*, user: User, client: ClientInfo, now: datetime) -> TokenPair:
+    """Open an API session for a signed-in user and hand out its first tokens."""
+    session = open_session(user=user, kind=Session.Kind.API, client=client, now=now)
+    refresh = new_refresh_token()
+    _store_refresh_token(session, refresh, now)
+    return _pair(session, refresh, now)
+
+
+def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> TokenPair:
+    """Exchange a refresh token for a new pair, or raise RefreshRejected.
+
+    Rotation never branches: the token's row is locked, so concurrent
+    presentations queue; the first rotates and the rest, inside the grace
+    window, are handed the same derived successor. A presentation after the
+    window is a replay of a stolen token (or of a leaked old one): the whole
+    session is revoked, since we cannot tell the thief from the owner."""
+    if not looks_like_refresh_token(token):
+        raise RefreshRejected("token_invalid", "The refresh token is not valid.")
+    grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+    # Each branch commits before answering: an expiry or a replay found here
+    # must stay recorded although the caller receives 401.
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("session__user")
+            .filter(token_hash=sha256_hex(token))
+            .first()
+        )
+        failure = "token_invalid" if row is None else validate_session(row.session, now)
+        if failure is None and row.rotated_at is None:
+            row.rotated_at = now
+            row.save(update_fields=["rotated_at"])
+            _store_refresh_token(row.session, successor_of(token), now)
+        elif failure is None and not row.in_grace(now, grace):
+            failure = "token_reused"
+            if row.session.revoke(reason=RevokedReason.REFRESH_REUSE, actor=None, ip=ip):
+                events.record(
+                    "refresh_token.reuse_detected",
+                    user=row.session.user,
+                    target=f"session:{row.session.pk}",
+                    details={"rotated_at": row.rotated_at.isoformat()},
+                    ip=ip,
+                )
+        if failure is None:
+            record_activity(row.session, now)
+    if failure == "token_invalid":
+        raise RefreshRejected(failure, "The refresh token is not valid.")
+    if failure == "token_reused":
+        raise RefreshRejected(
+            failure, "This refresh token was already used; the session is ended."
+        )
+    if failure is not None:
+        raise RefreshRejected(failure, "The session of this refresh token has ended.")
+    return _pair(row.session, successor_of(token), now)

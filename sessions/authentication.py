@@ -1,0 +1,65 @@
+import uuid
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from accounts.models import User
+from sessions.models import Session
+from sessions.tokens import InvalidAccessToken, decode_access_token
+from sessions.validation import SESSION_REVOKED, USER_INACTIVE, record_activity, validate_session
+
+_FAILURE_DETAILS = {
+    SESSION_REVOKED: "This session was signed out.",
+    USER_INACTIVE: "This user is deactivated.",
+}
+
+
+class AccessTokenAuthentication(BaseAuthentication):
+    """Bearer access tokens, each valid only while its server-side session is.
+
+    The token's signature proves who issued it; the session row decides
+    whether it still counts, so a revoke takes effect on the next request
+    instead of when the token expires. ``request.auth`` is the Session."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, Session] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                "Send the header as 'Authorization: Bearer <access token>'.",
+                code="token_invalid",
+            )
+        try:
+            claims = decode_access_token(parts[1].decode("latin-1"))
+        except InvalidAccessToken as error:
+            raise AuthenticationFailed(error.detail, code=error.code) from None
+        session = (
+            Session.objects.select_related("user", "user__account")
+            .filter(pk=_as_uuid(claims["sid"]), kind=Session.Kind.API)
+            .first()
+        )
+        if session is None or str(session.user_id) != claims["sub"]:
+            raise AuthenticationFailed("The access token is not valid.", code="token_invalid")
+        now = timezone.now()
+        failure = validate_session(session, now)
+        if failure is not None:
+            detail = _FAILURE_DETAILS.get(failure, "This session has expired.")
+            raise AuthenticationFailed(detail, code=failure)
+        record_activity(session, now)
+        return session.user, session
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) to a missing or bad token.
+        return 'Bearer realm="api"'
+
+
+def _as_uuid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None

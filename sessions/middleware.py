@@ -1,0 +1,96 @@
+"""Moving the session between cookie and store, and refusing requests of ended sessions."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.http import http_date
+from django_htmx.http import HttpResponseClientRedirect
+
+from sessions.client import ClientInfo
+from sessions.store import SessionStore
+from sessions.validation import SESSION_REVOKED, record_activity
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware over this project's store.
+
+    It subclasses Django's so the admin's system check recognises it. Two
+    changes: the store is told who the client is (for the row's IP and
+    device), and the cookie's lifetime is the row's own absolute expiry."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        request.session = SessionStore(key, client=ClientInfo.from_request(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if not isinstance(session, SessionStore):
+            return response
+        if session.accessed:
+            patch_vary_headers(response, ("Cookie",))
+        if session.is_empty():
+            if settings.SESSION_COOKIE_NAME in request.COOKIES:
+                response.delete_cookie(
+                    settings.SESSION_COOKIE_NAME,
+                    path=settings.SESSION_COOKIE_PATH,
+                    domain=settings.SESSION_COOKIE_DOMAIN,
+                    samesite=settings.SESSION_COOKIE_SAMESITE,
+                )
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        if session.modified and response.status_code < 500:
+            session.save()
+            max_age = session.get_expiry_age()
+            response.set_cookie(
+                settings.SESSION_COOKIE_NAME,
+                session.session_key,
+                max_age=max_age,
+                expires=http_date(timezone.now().timestamp() + max_age),
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                path=settings.SESSION_COOKIE_PATH,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=settings.SESSION_COOKIE_HTTPONLY,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
+        return response
+
+
+def signed_out_response(request: HttpRequest, failure: str) -> HttpResponse:
+    """Send the browser to the login page, saying why (HTMX gets HX-Redirect)."""
+    reason = "revoked" if failure == SESSION_REVOKED else "session_expired"
+    query = {"reason": reason}
+    here = request.htmx.current_url_abs_path if request.htmx else request.get_full_path()
+    if request.method == "GET" or request.htmx:
+        query["next"] = here or "/"
+    url = f"{settings.LOGIN_URL}?{urlencode(query)}"
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+class SessionValidationMiddleware(MiddlewareMixin):
+    """Enforce SPEC §4: an ended session's next request is signed out, and activity
+    of a live one is recorded (at most one write a minute)."""
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        store: SessionStore = request.session
+        row = store.current_row()
+        if row is not None:
+            record_activity(row, timezone.now())
+            return None
+        if store.ended_reason is None or not getattr(view_func, "login_required", True):
+            return None
+        return signed_out_response(request, store.ended_reason)

@@ -1,0 +1,159 @@
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from audit import events
+
+
+class RevokedReason(models.TextChoices):
+    LOGOUT = "logout", "Signed out"
+    USER = "user", "Signed out by the user"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    OWNER_BULK = "owner_bulk", "Signed out by an account owner"
+    ADMIN = "admin", "Signed out by an administrator"
+    REFRESH_REUSE = "refresh_reuse", "Refresh token replayed"
+    EXPIRED_IDLE = "expired_idle", "Idle too long"
+    EXPIRED_ABSOLUTE = "expired_absolute", "Reached its maximum age"
+
+
+EXPIRY_REASONS = frozenset({RevokedReason.EXPIRED_IDLE, RevokedReason.EXPIRED_ABSOLUTE})
+
+
+class SessionQuerySet(models.QuerySet):
+    def live(self, now: datetime) -> "SessionQuerySet":
+        """Not revoked and not past the absolute expiry (idle is checked per row)."""
+        return self.filter(revoked_at__isnull=True, expire_date__gt=now)
+
+    def for_user(self, user: User) -> "SessionQuerySet":
+        return self.filter(user=user)
+
+    def end(self, *, reason: str, now: datetime | None = None) -> int:
+        """Mark every unended row in the set ended for ``reason``; how many were."""
+        return self.filter(revoked_at__isnull=True).update(
+            revoked_at=now or timezone.now(), revoked_reason=reason, session_data=""
+        )
+
+
+class Session(AbstractBaseSession):
+    """One sign-in, by a browser or an API client, from creation until revoked or expired.
+
+    The browser's cookie key is stored only as its SHA-256 (``key_hash``): a
+    leaked database backup holds no usable session. ``expire_date`` is the
+    absolute expiry; it and ``idle_timeout`` are snapshotted at sign-in, so a
+    policy change applies to the next sign-in."""
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        API = "api", "API"
+
+    # AbstractBaseSession's primary key is the raw cookie key; ours is a public
+    # id that can be shown, linked and put in a token's "sid" claim.
+    session_key = None
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # NULL for API sessions, which have no cookie: NULLs never collide in the
+    # unique index, where empty strings would.
+    key_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
+    session_data = models.TextField(blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_sessions"
+    )
+    # Denormalised from user.account so an owner's bulk operations touch one index.
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    device = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    idle_timeout = models.DurationField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta(AbstractBaseSession.Meta):
+        indexes = [
+            # The session list (per user) and the owner's "who is signed in" (per
+            # account) read only unrevoked rows, newest activity first.
+            models.Index(
+                fields=["user", "-last_seen_at"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="session_user_live",
+            ),
+            models.Index(
+                fields=["account", "-last_seen_at"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="session_account_live",
+            ),
+            models.Index(fields=["revoked_at"], name="session_revoked_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} session {self.pk}"
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from sessions.store import SessionStore
+
+        return SessionStore
+
+    @property
+    def idle_expires_at(self) -> datetime:
+        return self.last_seen_at + self.idle_timeout
+
+    @property
+    def absolute_expires_at(self) -> datetime:
+        return self.expire_date
+
+    def end(self, *, reason: str, now: datetime | None = None) -> bool:
+        """Mark the row ended unless it already is. True when this call ended it.
+
+        The conditional UPDATE makes concurrent ends (two tabs, a revoke racing
+        an expiry) settle on exactly one winner and one reason."""
+        now = now or timezone.now()
+        ended = Session.objects.filter(pk=self.pk).end(reason=reason, now=now)
+        if ended:
+            self.revoked_at, self.revoked_reason, self.session_data = now, reason, ""
+        return bool(ended)
+
+    @transaction.atomic
+    def revoke(self, *, reason: str, actor: User | None, ip: str | None = None) -> bool:
+        """End this session for ``reason`` and audit it. Every channel (page, API,
+        admin, replay detection) revokes through here. True when it was live."""
+        if not self.end(reason=reason):
+            return False
+        events.record(
+            "session.revoked",
+            user=self.user,
+            actor=actor,
+            account=None,
+            target=f"session:{self.pk}",
+            details={"reason": reason, "kind": self.kind, "device": self.device},
+            ip=ip,
+        )
+        return True
+
+
+class RefreshToken(models.Model):
+    """One refresh token of an API session, stored only as its SHA-256."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"refresh token of {self.session_id}"
+
+    def in_grace(self, now: datetime, grace: timedelta) -> bool:
+        return self.rotated_at is not None and now - self.rotated_at <= grace

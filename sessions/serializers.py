@@ -1,0 +1,53 @@
+from rest_framework import serializers
+
+from sessions.models import Session
+
+
+class LoginInput(serializers.Serializer):
+    username = serializers.CharField(max_length=254, help_text="Username or e-mail address.")
+    # Bounded so a megabyte "password" cannot tie up a worker in the hasher;
+    # 1024 is far above any real passphrase.
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class SessionOutput(serializers.ModelSerializer):
+    is_current = serializers.SerializerMethodField()
+    idle_expires_at = serializers.DateTimeField()
+    absolute_expires_at = serializers.DateTimeField()
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "kind",
+            "device",
+            "user_agent",
+            "ip",
+            "created_at",
+            "last_seen_at",
+            "idle_expires_at",
+            "absolute_expires_at",
+            "is_current",
+        ]
+
+    def get_is_current(self, session: Session) -> bool:
+        return session.pk == self.context["current"].pk
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    access_expires_at = serializers.DateTimeField()
+    session = serializers.SerializerMethodField()
+
+    def get_session(self, pair: object) -> dict:
+        session = pair.session
+        return SessionOutput(session, context={"current": session}).data
+
+
+class RevokedCountOutput(serializers.Serializer):
+    revoked_count = serializers.IntegerField()

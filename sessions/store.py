@@ -1,0 +1,138 @@
+"""The SESSION_ENGINE: Django's session API over ``user_sessions.Session`` rows.
+
+Differences from django.contrib.sessions' database store, each on purpose:
+
+- Only the SHA-256 of the cookie key is stored; the raw key lives in the cookie.
+- Only signed-in sessions are stored. An anonymous visitor never gets a row, so
+  unauthenticated traffic cannot fill the table.
+- Loading checks the row with ``validate_session``: a revoked or expired
+  session loads as empty, and ``ended_reason`` says why.
+- Rotating the key of a signed-in session re-keys the same row, so the session
+  keeps its identity, history and limits while the old cookie value stops working.
+"""
+
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from accounts.models import User
+from sessions.client import ClientInfo
+from sessions.digest import sha256_hex
+from sessions.lifecycle import open_session
+from sessions.models import RevokedReason, Session
+from sessions.validation import validate_session
+
+# Django's own keys are 32 characters of [a-z0-9]; anything else is forged and
+# is refused before it reaches the database.
+KEY_LENGTH = 32
+
+
+class SessionStore(SessionBase):
+    def __init__(self, session_key: str | None = None, client: ClientInfo | None = None) -> None:
+        super().__init__(session_key)
+        self.client = client or ClientInfo(ip=None, user_agent="")
+        self.row: Session | None = None
+        self.ended_reason: str | None = None
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        return bool(key) and len(key) == KEY_LENGTH and key.isalnum() and key.islower()
+
+    def _get_new_session_key(self) -> str:
+        # 32 characters from 36 give 165 bits: a collision is not a practical
+        # event, and the unique index on key_hash would refuse one anyway, so
+        # no existence query is spent per new key.
+        return get_random_string(KEY_LENGTH, VALID_KEY_CHARS)
+
+    def current_row(self) -> Session | None:
+        """The live row behind this cookie, loading it on first use."""
+        self._get_session()
+        return self.row
+
+    def load(self) -> dict:
+        """Load the session's data if its row is live; otherwise start empty.
+
+        A forged, unknown, revoked or expired key is never adopted: the key is
+        dropped, and a later save mints a fresh one (session fixation)."""
+        row = (
+            Session.objects.select_related("user")
+            .filter(key_hash=sha256_hex(self.session_key))
+            .first()
+        )
+        failure = "unknown" if row is None else validate_session(row, timezone.now())
+        if failure is not None:
+            self.ended_reason = failure
+            self._session_key = None
+            return {}
+        self.row = row
+        return self.decode(row.session_data)
+
+    def exists(self, session_key: str) -> bool:
+        return Session.objects.filter(key_hash=sha256_hex(session_key)).exists()
+
+    def create(self) -> None:
+        """Allocate a new key. The row is written by ``save`` once a user signs in."""
+        self._session_key = self._get_new_session_key()
+        self.row = None
+        self.modified = True
+
+    def save(self, must_create: bool = False) -> None:
+        data = self._get_session(no_load=must_create)
+        if self.session_key is None:
+            self.create()
+        if self.row is None:
+            user_id = data.get(SESSION_KEY)
+            if user_id is None:
+                return
+            user = User.objects.select_related("account").get(pk=user_id)
+            self.row = open_session(
+                user=user,
+                kind=Session.Kind.BROWSER,
+                client=self.client,
+                now=timezone.now(),
+                key_hash=sha256_hex(self.session_key),
+                data=self.encode(data),
+            )
+            return
+        # A session revoked while this request ran stays revoked: the filter
+        # skips it instead of writing its data back.
+        Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(
+            session_data=self.encode(data)
+        )
+
+    def delete(self, session_key: str | None = None) -> None:
+        """Sign this session out (``flush`` calls this on logout)."""
+        if session_key is None:
+            row = self.row
+        else:
+            row = Session.objects.filter(key_hash=sha256_hex(session_key)).first()
+        if row is not None:
+            row.revoke(reason=RevokedReason.LOGOUT, actor=row.user, ip=self.client.ip)
+        self.row = None
+
+    def cycle_key(self) -> None:
+        """Give the session a new key, keeping its data (called by ``auth.login``)."""
+        data = self._session
+        if self.row is None:
+            self.create()
+        else:
+            # Session fixation: the key an attacker may have planted or seen
+            # stops matching anything, while the row stays the same session.
+            new_key = self._get_new_session_key()
+            Session.objects.filter(pk=self.row.pk).update(key_hash=sha256_hex(new_key))
+            self._session_key = new_key
+            self.modified = True
+        self._session_cache = data
+
+    def is_empty(self) -> bool:
+        """Empty unless signed in: anonymous data is never stored or sent as a cookie."""
+        try:
+            return self._session_cache.get(SESSION_KEY) is None
+        except AttributeError:
+            return self.session_key is None
+
+    def get_expiry_age(self, **kwargs: object) -> int:
+        """Seconds until the row's absolute expiry: the cookie dies with the session."""
+        if self.row is None:
+            return super().get_expiry_age(**kwargs)
+        return max(0, int((self.row.expire_date - timezone.now()).total_seconds()))

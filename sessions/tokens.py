@@ -1,0 +1,91 @@
+"""API credentials: short-lived JWT access tokens and opaque rotating refresh tokens."""
+
+import base64
+import re
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+from sessions.models import Session
+
+ALGORITHM = "HS256"
+ACCESS_TYPE = "access"
+# A recognisable prefix lets secret scanners spot a leaked refresh token.
+REFRESH_PREFIX = "sprt_"
+REFRESH_PATTERN = re.compile(r"^sprt_[A-Za-z0-9_-]{43}\Z")
+
+
+class InvalidAccessToken(Exception):
+    """The bearer token is not one of ours, or no longer valid; ``code`` says which."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def issue_access_token(session: Session, now: datetime) -> tuple[str, datetime]:
+    """A signed access token for ``session`` and the moment it expires."""
+    expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_SECONDS)
+    claims = {
+        "sub": str(session.user_id),
+        "sid": str(session.pk),
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "aud": settings.JWT_AUDIENCE,
+        "iss": settings.JWT_ISSUER,
+        "typ": ACCESS_TYPE,
+    }
+    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
+    return token, expires_at.replace(microsecond=0)
+
+
+def decode_access_token(token: str) -> dict[str, Any]:
+    """The claims of a valid access token, else InvalidAccessToken.
+
+    The algorithm list is pinned to HS256: a token declaring "none" or an
+    asymmetric algorithm (algorithm confusion) is refused before its
+    signature is considered."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SIGNING_KEY,
+            algorithms=[ALGORITHM],
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            options={"require": ["sub", "sid", "jti", "iat", "exp", "aud", "iss", "typ"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidAccessToken("token_expired", "The access token has expired.") from None
+    except jwt.PyJWTError:
+        raise InvalidAccessToken("token_invalid", "The access token is not valid.") from None
+    # Token confusion: only access tokens authenticate requests.
+    if claims["typ"] != ACCESS_TYPE or not isinstance(claims["sid"], str):
+        raise InvalidAccessToken("token_invalid", "The access token is not valid.")
+    return claims
+
+
+def new_refresh_token() -> str:
+    """A fresh refresh token: 256 random bits behind the recognisable prefix."""
+    return REFRESH_PREFIX + secrets.token_urlsafe(32)
+
+
+def successor_of(token: str) -> str:
+    """The refresh token that replaces ``token`` when it is rotated.
+
+    Derived, not drawn: a retry inside the grace window must receive the very
+    same successor, and the raw successor is never stored anywhere. An HMAC
+    under a server-side key cannot be computed by someone who holds only
+    tokens."""
+    digest = salted_hmac("securityportal.refresh-successor", token, algorithm="sha256").digest()
+    return REFRESH_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def looks_like_refresh_token(value: object) -> bool:
+    return isinstance(value, str) and REFRESH_PATTERN.match(value) is not None

@@ -1,0 +1,53 @@
+"""Whether a session may still be used: the one rule the browser middleware and the API
+authentication class both apply, so the two can never disagree."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from sessions.models import EXPIRY_REASONS, RevokedReason, Session
+
+# Why a request was refused, for the API's "code" and the login page's banner.
+SESSION_REVOKED = "session_revoked"
+SESSION_EXPIRED = "session_expired"
+USER_INACTIVE = "user_inactive"
+
+
+def expiry_reason(session: Session, now: datetime) -> str | None:
+    """Which limit a live session has passed at ``now``: absolute first, then idle."""
+    if now >= session.expire_date:
+        return RevokedReason.EXPIRED_ABSOLUTE
+    if now >= session.idle_expires_at:
+        return RevokedReason.EXPIRED_IDLE
+    return None
+
+
+def validate_session(session: Session, now: datetime) -> str | None:
+    """None while ``session`` may serve a request at ``now``, else why not.
+
+    A session found past a limit is ended here with that reason, so the row
+    tells afterwards why it stopped. Revoked sessions stay as they are."""
+    if session.revoked_at is not None:
+        if session.revoked_reason in EXPIRY_REASONS:
+            return SESSION_EXPIRED
+        return SESSION_REVOKED
+    expired = expiry_reason(session, now)
+    if expired is not None:
+        session.end(reason=expired, now=now)
+        return SESSION_EXPIRED
+    if not session.user.is_active:
+        return USER_INACTIVE
+    return None
+
+
+def record_activity(session: Session, now: datetime) -> bool:
+    """Bump ``last_seen_at``, but write at most once per SESSION_ACTIVITY_WRITE_SECONDS.
+
+    True when a write happened. Idle expiry is therefore measured with up to
+    that much slack, which keeps a read-only page a read-only request."""
+    interval = timedelta(seconds=settings.SESSION_ACTIVITY_WRITE_SECONDS)
+    if now - session.last_seen_at < interval:
+        return False
+    Session.objects.filter(pk=session.pk, revoked_at__isnull=True).update(last_seen_at=now)
+    session.last_seen_at = now
+    return True
