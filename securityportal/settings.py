@@ -172,7 +172,13 @@ if SESSION_IDLE_MINUTES_DEFAULT > SESSION_ABSOLUTE_MINUTES_DEFAULT:
 SESSION_ACTIVITY_WRITE_SECONDS = envint("SESSION_ACTIVITY_WRITE_SECONDS", 60, minimum=1)
 
 # API tokens
-JWT_SIGNING_KEY = envstr("JWT_SIGNING_KEY", SECRET_KEY)
+# Empty: derived from SECRET_KEY (see sessions.tokens), so no second secret to manage.
+JWT_SIGNING_KEY = envstr("JWT_SIGNING_KEY", "")
+if JWT_SIGNING_KEY and len(JWT_SIGNING_KEY) < 32:
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY must be at least 32 characters (HS256 needs a 256-bit key), "
+        "or unset to derive it from DJANGO_SECRET_KEY."
+    )
 JWT_ISSUER = envstr("JWT_ISSUER", "securityportal")
 JWT_AUDIENCE = envstr("JWT_AUDIENCE", "securityportal-api")
 ACCESS_TOKEN_SECONDS = envint("ACCESS_TOKEN_SECONDS", 300, minimum=30)

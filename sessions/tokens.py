@@ -29,6 +29,14 @@ class InvalidAccessToken(Exception):
         self.detail = detail
 
 
+def _signing_key() -> bytes:
+    """JWT_SIGNING_KEY, or a key derived from SECRET_KEY for this one purpose only
+    (key separation: a token signature can never double as another HMAC of ours)."""
+    if settings.JWT_SIGNING_KEY:
+        return settings.JWT_SIGNING_KEY.encode()
+    return salted_hmac("securityportal.jwt", "", algorithm="sha256").digest()
+
+
 def issue_access_token(session: Session, now: datetime) -> tuple[str, datetime]:
     """A signed access token for ``session`` and the moment it expires."""
     expires_at = now + timedelta(seconds=settings.ACCESS_TOKEN_SECONDS)
@@ -42,7 +50,7 @@ def issue_access_token(session: Session, now: datetime) -> tuple[str, datetime]:
         "iss": settings.JWT_ISSUER,
         "typ": ACCESS_TYPE,
     }
-    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
+    token = jwt.encode(claims, _signing_key(), algorithm=ALGORITHM)
     return token, expires_at.replace(microsecond=0)
 
 
@@ -55,7 +63,7 @@ def decode_access_token(token: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
-            settings.JWT_SIGNING_KEY,
+            _signing_key(),
             algorithms=[ALGORITHM],
             audience=settings.JWT_AUDIENCE,
             issuer=settings.JWT_ISSUER,

@@ -1,0 +1,104 @@
+"""Fixtures shared by every app's tests: the people of SPEC's examples and sign-in helpers.
+
+alice owns Acme, bob is a member of Acme, carol owns Globex (another tenant)."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Account, User
+
+PASSWORD = "correct horse battery staple"
+CHROME_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+FIREFOX_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+PYTHON_CLIENT = "python-requests/2.32.3"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Row-lock tests mean nothing on SQLite (it locks the whole file): run them on
+    PostgreSQL only, which `.ci/run` always does."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 at full cost would dominate the suite; hasher tests set their own."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _make_user(username: str, account: Account, role: str) -> User:
+    return User.objects.create_user(
+        username=username,
+        email=f"{username}@{account.name.lower()}.example",
+        password=PASSWORD,
+        account=account,
+        role=role,
+    )
+
+
+@pytest.fixture
+def acme(db) -> Account:
+    return Account.objects.create(name="Acme")
+
+
+@pytest.fixture
+def globex(db) -> Account:
+    return Account.objects.create(name="Globex")
+
+
+@pytest.fixture
+def alice(acme) -> User:
+    return _make_user("alice", acme, User.Role.OWNER)
+
+
+@pytest.fixture
+def bob(acme) -> User:
+    return _make_user("bob", acme, User.Role.MEMBER)
+
+
+@pytest.fixture
+def carol(globex) -> User:
+    return _make_user("carol", globex, User.Role.OWNER)
+
+
+def browser_for(user: User, user_agent: str = CHROME_MAC) -> Client:
+    """A test browser signed in through the real /login/ form."""
+    browser = Client(HTTP_USER_AGENT=user_agent)
+    response = browser.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def api_login(user: User, user_agent: str = PYTHON_CLIENT) -> dict:
+    """Sign in through POST /api/auth/login; the JSON answer (access, refresh, session)."""
+    response = Client(HTTP_USER_AGENT=user_agent).post(
+        "/api/auth/login",
+        {"username": user.username, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def bearer(access: str, user_agent: str = PYTHON_CLIENT) -> Client:
+    """An API client that sends ``access`` as its bearer token."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {access}", HTTP_USER_AGENT=user_agent)
+
+
+@pytest.fixture
+def alice_browser(alice) -> Client:
+    return browser_for(alice)
