@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from user_agents import parse
 
 USER_AGENT_MAX = 512
+DEVICE_LABEL_MAX = 128
 
 _OS_NAMES = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 _GENERIC_DEVICES = {"Other", "Generic Smartphone", "Generic Tablet", "Generic Feature Phone"}
@@ -36,7 +37,14 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def describe_device(user_agent: str) -> str:
-    """A short label such as "Chrome 131 on macOS" or "Mobile Safari 17 on iPhone"."""
+    """A short label such as "Chrome 131 on macOS" or "Mobile Safari 17 on iPhone".
+
+    Cut to DEVICE_LABEL_MAX: the parser copies model names from the client's
+    own header, so a crafted user agent could otherwise overflow the column."""
+    return _device_label(user_agent)[:DEVICE_LABEL_MAX]
+
+
+def _device_label(user_agent: str) -> str:
     if not user_agent:
         return "Unknown device"
     parsed = parse(user_agent)

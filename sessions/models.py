@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit import events
+from sessions.client import DEVICE_LABEL_MAX, USER_AGENT_MAX
 
 
 class RevokedReason(models.TextChoices):
@@ -70,8 +71,8 @@ class Session(AbstractBaseSession):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=512, blank=True)
-    device = models.CharField(max_length=128, blank=True)
+    user_agent = models.CharField(max_length=USER_AGENT_MAX, blank=True)
+    device = models.CharField(max_length=DEVICE_LABEL_MAX, blank=True)
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     idle_timeout = models.DurationField()

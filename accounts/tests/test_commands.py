@@ -1,0 +1,230 @@
+"""manage.py create_account / create_user / seed_demo: what an operator sees, and that a
+refused command leaves nothing half-created."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Account, User
+
+NEW_PASSWORD = "tangerine lighthouse gravel"
+
+
+@pytest.fixture
+def portal_password(monkeypatch):
+    monkeypatch.setenv("PORTAL_PASSWORD", NEW_PASSWORD)
+
+
+def create_account(name: str = "Initech", **options: str) -> str:
+    out = StringIO()
+    options = {"owner": "peter", "email": "peter@initech.example", **options}
+    call_command("create_account", name, interactive=False, stdout=out, **options)
+    return out.getvalue()
+
+
+def create_user(username: str = "milton", **options: str) -> str:
+    out = StringIO()
+    options = {"account": "Acme", "email": "milton@acme.example", **options}
+    call_command("create_user", username, interactive=False, stdout=out, **options)
+    return out.getvalue()
+
+
+def test_create_account_makes_the_account_and_its_owner(db, portal_password):
+    output = create_account()
+
+    assert "Initech" in output
+    account = Account.objects.get(name="Initech")
+    peter = User.objects.get(username="peter")
+    assert peter.account == account
+    assert peter.role == "owner"
+    assert peter.email == "peter@initech.example"
+    assert peter.is_active
+    assert peter.has_usable_password()
+    assert peter.check_password(NEW_PASSWORD)
+    assert NEW_PASSWORD not in output
+
+
+def test_the_new_owner_can_sign_in(db, portal_password, client):
+    create_account()
+
+    response = client.post("/login/", {"username": "peter", "password": NEW_PASSWORD})
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("role", ["member", "owner"])
+def test_create_user_adds_a_user_with_the_given_role(acme, portal_password, role):
+    output = create_user(role=role)
+
+    assert "milton" in output
+    milton = User.objects.get(username="milton")
+    assert milton.account == acme
+    assert milton.role == role
+    assert milton.check_password(NEW_PASSWORD)
+
+
+def test_create_user_makes_a_member_unless_told_otherwise(acme, portal_password):
+    create_user()
+
+    assert User.objects.get(username="milton").role == "member"
+
+
+def test_create_user_finds_the_account_whatever_its_case(acme, portal_password):
+    create_user(account="ACME")
+
+    assert User.objects.get(username="milton").account == acme
+
+
+def test_create_account_refuses_a_taken_name_in_any_case(acme, portal_password):
+    with pytest.raises(CommandError, match="An account named 'ACME' already exists"):
+        create_account("ACME")
+
+    assert list(Account.objects.values_list("name", flat=True)) == ["Acme"]
+    assert not User.objects.filter(username="peter").exists()
+
+
+@pytest.mark.parametrize("username", ["alice", "ALICE"])
+def test_create_account_refuses_a_taken_username_and_creates_no_account(
+    alice, portal_password, username
+):
+    with pytest.raises(CommandError, match=f"A user named '{username}' already exists"):
+        create_account(owner=username)
+
+    assert not Account.objects.filter(name="Initech").exists()
+    assert User.objects.count() == 1
+
+
+def test_create_account_refuses_a_taken_email_in_any_case(alice, portal_password):
+    with pytest.raises(CommandError, match=r"e-mail 'Alice@ACME\.example' already exists"):
+        create_account(email="Alice@ACME.example")
+
+    assert not Account.objects.filter(name="Initech").exists()
+    assert not User.objects.filter(username="peter").exists()
+
+
+def test_create_user_refuses_a_taken_username_in_any_case(alice, portal_password):
+    with pytest.raises(CommandError, match="A user named 'Alice' already exists"):
+        create_user("Alice")
+
+    assert User.objects.count() == 1
+
+
+def test_create_user_refuses_a_taken_email_in_any_case(alice, portal_password):
+    with pytest.raises(CommandError, match=r"e-mail 'ALICE@acme\.example' already exists"):
+        create_user(email="ALICE@acme.example")
+
+    assert not User.objects.filter(username="milton").exists()
+
+
+def test_create_user_refuses_an_unknown_account(acme, portal_password):
+    with pytest.raises(CommandError, match="There is no account named 'Initrode'"):
+        create_user(account="Initrode")
+
+    assert not User.objects.filter(username="milton").exists()
+    assert not Account.objects.filter(name="Initrode").exists()
+
+
+def test_create_user_refuses_an_unknown_role(acme, portal_password):
+    with pytest.raises(CommandError, match="Role must be one of owner, member"):
+        create_user(role="admin")
+
+    assert not User.objects.filter(username="milton").exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Sh0rt&Sw33t", "too short. It must contain at least 12 characters"),
+        ("password1234", "too common"),
+        ("384729105638", "entirely numeric"),
+    ],
+    ids=["eleven-characters", "common", "numeric"],
+)
+def test_create_account_refuses_a_weak_password_and_creates_nothing(
+    db, monkeypatch, password, message
+):
+    monkeypatch.setenv("PORTAL_PASSWORD", password)
+
+    with pytest.raises(CommandError, match=message):
+        create_account()
+
+    assert not Account.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_create_user_refuses_a_weak_password_and_creates_nothing(acme, monkeypatch):
+    monkeypatch.setenv("PORTAL_PASSWORD", "Sh0rt&Sw33t")
+
+    with pytest.raises(CommandError, match="at least 12 characters"):
+        create_user()
+
+    assert not User.objects.exists()
+
+
+def test_create_account_refuses_a_password_resembling_the_username(db, monkeypatch):
+    monkeypatch.setenv("PORTAL_PASSWORD", "peter@initech.example")
+
+    with pytest.raises(CommandError, match="too similar"):
+        create_account()
+
+    assert not Account.objects.exists()
+
+
+def test_create_account_refuses_a_username_with_an_at_sign(db, portal_password):
+    with pytest.raises(CommandError, match="no @"):
+        create_account(owner="peter@initech.example")
+
+    assert not Account.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_noinput_without_portal_password_says_how_to_fix_it(db, monkeypatch):
+    monkeypatch.delenv("PORTAL_PASSWORD", raising=False)
+
+    with pytest.raises(CommandError, match=r"--noinput needs the password in \$PORTAL_PASSWORD"):
+        create_account()
+
+    assert not Account.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_create_user_with_noinput_and_an_empty_portal_password_creates_nothing(acme, monkeypatch):
+    monkeypatch.setenv("PORTAL_PASSWORD", "")
+
+    with pytest.raises(CommandError, match="PORTAL_PASSWORD"):
+        create_user()
+
+    assert not User.objects.exists()
+
+
+def test_seed_demo_creates_an_owner_and_a_member_and_prints_their_passwords(db):
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    passwords = dict(re.findall(r"^\s+(owner|member)\s+/ (\S+)$", out.getvalue(), re.M))
+    owner = User.objects.get(username="owner")
+    member = User.objects.get(username="member")
+    assert owner.account.name == member.account.name == "Demo"
+    assert (owner.role, member.role) == ("owner", "member")
+    assert owner.check_password(passwords["owner"])
+    assert member.check_password(passwords["member"])
+
+
+def test_seed_demo_run_twice_creates_nothing_and_prints_no_password(db):
+    first = StringIO()
+    call_command("seed_demo", stdout=first)
+    passwords = re.findall(r"^\s+(?:owner|member)\s+/ (\S+)$", first.getvalue(), re.M)
+    owner_hash = User.objects.get(username="owner").password
+    second = StringIO()
+
+    call_command("seed_demo", stdout=second)
+
+    assert len(passwords) == 2
+    assert "exists already" in second.getvalue()
+    assert not any(password in second.getvalue() for password in passwords)
+    assert Account.objects.count() == 1
+    assert User.objects.count() == 2
+    assert User.objects.get(username="owner").password == owner_hash

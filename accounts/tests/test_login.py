@@ -1,0 +1,215 @@
+"""GET/POST /login/: sign-in by username or e-mail, safe redirects, reason banners."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from accounts.models import User
+from accounts.provisioning import create_user
+from conftest import CHROME_MAC, PASSWORD
+from sessions.models import Session
+
+INVALID_LOGIN = (
+    "Please enter a correct username and password. Note that both fields may be case-sensitive."
+)
+BANNERS = {
+    "session_expired": "Your session has expired. Please sign in again.",
+    "signed_out": "You have been signed out.",
+    "revoked": "This session was signed out from another device. Please sign in again.",
+}
+# A real-looking phone whose model name ua-parser copies verbatim into the device family.
+LONG_MODEL_PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; Redmi " + "A" * 400 + ") AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+def browser(user_agent: str = CHROME_MAC) -> Client:
+    return Client(HTTP_USER_AGENT=user_agent)
+
+
+def sign_in(identifier: str, password: str = PASSWORD, **extra: str):
+    return browser().post("/login/", {"username": identifier, "password": password, **extra})
+
+
+def test_it_shows_the_sign_in_form(db):
+    response = browser().get("/login/")
+
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+    assert b'name="password"' in response.content
+
+
+def test_the_sign_in_page_is_never_cached(db):
+    response = browser().get("/login/")
+
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_failed_sign_in_page_is_never_cached(alice):
+    response = sign_in("alice", "not the password at all")
+
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["alice", "alice@acme.example", "ALICE", "Alice@ACME.Example"],
+    ids=["username", "email", "username-other-case", "email-other-case"],
+)
+def test_it_signs_in_with_a_username_or_an_email_address_in_any_case(alice, identifier):
+    response = sign_in(identifier)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/"
+    session = Session.objects.get()
+    assert session.user == alice
+    assert session.kind == "browser"
+    assert session.ip == "127.0.0.1"
+    assert session.device == "Chrome 131 on macOS"
+    assert session.user_agent == CHROME_MAC
+    assert session.revoked_at is None
+
+
+def test_the_signed_in_browser_can_open_the_security_page(alice):
+    client = browser()
+    client.post("/login/", {"username": "alice", "password": PASSWORD})
+
+    response = client.get("/settings/security/")
+
+    assert response.status_code == 200
+
+
+def test_it_rejects_a_wrong_password(alice):
+    response = sign_in("alice", "correct horse battery stapler")
+
+    assert response.status_code == 200
+    assert INVALID_LOGIN in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_it_answers_an_unknown_user_exactly_like_a_wrong_password(alice):
+    wrong_password = sign_in("alice", "correct horse battery stapler")
+    unknown_user = sign_in("mallory", PASSWORD)
+    unknown_email = sign_in("mallory@acme.example", PASSWORD)
+
+    assert unknown_user.status_code == unknown_email.status_code == 200
+    errors = [r.context["form"].non_field_errors() for r in (unknown_user, unknown_email)]
+    assert errors == [wrong_password.context["form"].non_field_errors()] * 2
+    assert INVALID_LOGIN in unknown_user.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_it_answers_an_inactive_user_exactly_like_a_wrong_password(alice):
+    alice.is_active = False
+    alice.save()
+
+    response = sign_in("alice", PASSWORD)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [INVALID_LOGIN]
+    assert not Session.objects.exists()
+
+
+def test_it_honours_a_safe_next(alice):
+    response = sign_in("alice", next="/settings/security/?x=1")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/?x=1"
+    assert Session.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_it_ignores_a_next_pointing_off_site(alice, next_url):
+    response = sign_in("alice", next=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/"
+    assert Session.objects.count() == 1
+
+
+def test_the_form_carries_a_safe_next_through_to_the_post(db):
+    response = browser().get("/login/?next=/settings/security/%3Fx%3D1")
+
+    assert b'name="next" value="/settings/security/?x=1"' in response.content
+
+
+@pytest.mark.parametrize("reason", BANNERS)
+def test_it_explains_why_the_user_is_on_the_login_page(db, reason):
+    response = browser().get(f"/login/?reason={reason}")
+
+    assert response.status_code == 200
+    assert BANNERS[reason] in response.content.decode()
+
+
+def test_it_shows_no_banner_without_a_reason(db):
+    content = browser().get("/login/").content.decode()
+
+    assert not any(banner in content for banner in BANNERS.values())
+    assert 'role="status"' not in content
+
+
+def test_it_never_echoes_an_unknown_reason(db):
+    response = browser().get("/login/?reason=Your+bank+says+call+0800-SCAMMER")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "SCAMMER" not in content
+    assert not any(banner in content for banner in BANNERS.values())
+    assert 'role="status"' not in content
+
+
+def test_a_signed_in_user_opening_the_login_page_is_sent_on(alice):
+    client = browser()
+    client.post("/login/", {"username": "alice", "password": PASSWORD})
+
+    response = client.get("/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/"
+    assert Session.objects.count() == 1
+
+
+def test_a_huge_username_gets_a_form_error_not_a_crash(alice):
+    response = sign_in("a" * 10_000, PASSWORD)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert not Session.objects.exists()
+
+
+def test_a_huge_password_gets_a_form_error_not_a_crash(alice):
+    response = sign_in("alice", "p" * 100_000)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password"]
+    assert not Session.objects.exists()
+
+
+def test_a_sign_in_from_a_device_with_a_very_long_model_name_still_works(alice):
+    response = browser(LONG_MODEL_PHONE).post(
+        "/login/", {"username": "alice", "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert session.device.startswith("Chrome Mobile 131 on")
+    assert len(session.device) <= Session._meta.get_field("device").max_length
+
+
+def test_a_username_containing_an_at_sign_cannot_be_provisioned(alice):
+    # Sign-in reads any identifier with "@" as an e-mail address, so a username
+    # with "@" could shadow another person's e-mail.
+    with pytest.raises(ValidationError):
+        create_user(
+            username="bob@acme.example",
+            email="mallory@evil.example",
+            account_name="Acme",
+            role="member",
+            password="a long and unusual passphrase",
+        )
+
+    assert not User.objects.filter(email="mallory@evil.example").exists()
