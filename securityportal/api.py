@@ -39,6 +39,12 @@ class ApiView(APIView):
     def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
         return login_not_required(super().as_view(**initkwargs))
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Every endpoint speaks bearer tokens, including sign-in and refresh,
+        # which have no authenticator of their own: a refused credential is a
+        # 401 with this challenge, never a 403.
+        return 'Bearer realm="api"'
+
 
 def _first_code(errors: Any) -> str:
     if isinstance(errors, dict):

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,9 +8,7 @@ from sessions import views as session_views
 urlpatterns = [
     path("", RedirectView.as_view(url="/settings/security/")),
     path("login/", account_views.LoginView.as_view(), name="login"),
-    # POST only (Django 5's LogoutView): a GET, such as an <img> on another
-    # site, cannot sign anyone out.
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", account_views.LogoutView.as_view(), name="logout"),
     path("settings/security/", account_views.security_settings, name="security"),
     path(
         "settings/security/sessions/revoke-others/",

@@ -53,10 +53,6 @@ class AccessTokenAuthentication(BaseAuthentication):
         record_activity(session, now)
         return session.user, session
 
-    def authenticate_header(self, request: Request) -> str:
-        # Makes DRF answer 401 (not 403) to a missing or bad token.
-        return 'Bearer realm="api"'
-
 
 def _as_uuid(value: str) -> str | None:
     try:

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import effective_policy
@@ -41,8 +42,7 @@ def open_session(
 
 def live_sessions_for_user(user: User, now: datetime) -> list[Session]:
     """The user's sessions that can still serve a request, most recently active first."""
-    sessions = Session.objects.for_user(user).live(now).order_by("-last_seen_at")
-    return [session for session in sessions if now < session.idle_expires_at]
+    return list(Session.objects.for_user(user).live(now).order_by("-last_seen_at"))
 
 
 def live_session_of(user: User, session_id: object, now: datetime) -> Session | None:
@@ -59,8 +59,12 @@ def live_session_of(user: User, session_id: object, now: datetime) -> Session | 
 def revoke_other_sessions(
     *, user: User, keep: Session, reason: str, actor: User, ip: str | None = None
 ) -> int:
-    """End every live session of ``user`` except ``keep``; one audit row for the batch."""
-    count = Session.objects.for_user(user).exclude(pk=keep.pk).end(reason=reason)
+    """End every live session of ``user`` except ``keep``; one audit row for the batch.
+
+    Sessions already past a limit keep their expiry and are not counted."""
+    now = timezone.now()
+    others = Session.objects.for_user(user).live(now).exclude(pk=keep.pk)
+    count = others.end(reason=reason, now=now)
     if count:
         events.record(
             "session.revoked",

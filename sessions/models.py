@@ -27,8 +27,18 @@ EXPIRY_REASONS = frozenset({RevokedReason.EXPIRED_IDLE, RevokedReason.EXPIRED_AB
 
 class SessionQuerySet(models.QuerySet):
     def live(self, now: datetime) -> "SessionQuerySet":
-        """Not revoked and not past the absolute expiry (idle is checked per row)."""
-        return self.filter(revoked_at__isnull=True, expire_date__gt=now)
+        """Sessions that can still serve a request at ``now``: not ended, before
+        their absolute expiry and within their idle limit (the same limits as
+        ``validate_session``, for rows not yet presented since they lapsed)."""
+        idle_deadline = models.ExpressionWrapper(
+            models.F("last_seen_at") + models.F("idle_timeout"),
+            output_field=models.DateTimeField(),
+        )
+        return (
+            self.filter(revoked_at__isnull=True, expire_date__gt=now)
+            .alias(idle_deadline=idle_deadline)
+            .filter(idle_deadline__gt=now)
+        )
 
     def for_user(self, user: User) -> "SessionQuerySet":
         return self.filter(user=user)
