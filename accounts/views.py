@@ -1,6 +1,9 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.views.decorators.http import require_GET
 
 from accounts.forms import SignInForm
@@ -21,6 +24,14 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        """The safe ``next``, unless it is the login page itself: a signed-in user
+        sent to /login/?next=/login/ would otherwise loop (Django raises)."""
+        url = super().get_redirect_url()
+        if urlsplit(url).path == resolve_url(settings.LOGIN_URL):
+            return ""
+        return url
 
     def get_context_data(self, **kwargs: object) -> dict:
         context = super().get_context_data(**kwargs)

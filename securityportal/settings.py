@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sessions.middleware.SessionValidationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "sessions.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "securityportal.middleware.NoStoreMiddleware",

@@ -1,6 +1,6 @@
 """The session endpoints of the JSON API: sign-in, refresh, sign-out and the session list."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import status
@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from securityportal.api import ApiView, BadRequest, validated_input
-from sessions.api_sessions import RefreshRejected, rotate_refresh_token, start_api_session
-from sessions.client import ClientInfo
+from sessions.api_sessions import rotate_refresh_token, start_api_session
+from sessions.client import ClientInfo, client_ip
 from sessions.lifecycle import live_session_of, live_sessions_for_user, revoke_other_sessions
 from sessions.models import RevokedReason, Session
 from sessions.serializers import (
@@ -21,6 +21,7 @@ from sessions.serializers import (
     SessionOutput,
     TokenPairOutput,
 )
+from sessions.tokens import TokenRejected
 
 
 class LoginView(ApiView):
@@ -39,6 +40,9 @@ class LoginView(ApiView):
         pair = start_api_session(
             user=user, client=ClientInfo.from_request(request), now=timezone.now()
         )
+        # The same signal a browser sign-in sends (last_login, audit), with the
+        # new API session, which has no cookie store to find it in.
+        user_logged_in.send(sender=type(user), request=request, user=user, session=pair.session)
         return Response(TokenPairOutput(pair).data)
 
 
@@ -48,10 +52,11 @@ class RefreshView(ApiView):
 
     def post(self, request: Request) -> Response:
         data = validated_input(RefreshInput, request)
-        client = ClientInfo.from_request(request)
         try:
-            pair = rotate_refresh_token(token=data["refresh"], ip=client.ip, now=timezone.now())
-        except RefreshRejected as error:
+            pair = rotate_refresh_token(
+                token=data["refresh"], ip=client_ip(request), now=timezone.now()
+            )
+        except TokenRejected as error:
             raise AuthenticationFailed(error.detail, code=error.code) from None
         return Response(TokenPairOutput(pair).data)
 
@@ -62,7 +67,7 @@ class LogoutView(ApiView):
         session.revoke(
             reason=RevokedReason.LOGOUT,
             actor=request.user,
-            ip=ClientInfo.from_request(request).ip,
+            ip=client_ip(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -87,7 +92,7 @@ class SessionDetailView(ApiView):
         session.revoke(
             reason=RevokedReason.USER,
             actor=request.user,
-            ip=ClientInfo.from_request(request).ip,
+            ip=client_ip(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -99,6 +104,6 @@ class RevokeOthersView(ApiView):
             keep=request.auth,
             reason=RevokedReason.USER,
             actor=request.user,
-            ip=ClientInfo.from_request(request).ip,
+            ip=client_ip(request),
         )
         return Response(RevokedCountOutput({"revoked_count": count}).data)

@@ -13,6 +13,7 @@ from sessions.digest import sha256_hex
 from sessions.lifecycle import open_session
 from sessions.models import RefreshToken, RevokedReason, Session
 from sessions.tokens import (
+    TokenRejected,
     issue_access_token,
     looks_like_refresh_token,
     new_refresh_token,
@@ -29,19 +30,11 @@ class TokenPair:
     refresh: str
 
 
-class RefreshRejected(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 def _store_refresh_token(session: Session, token: str, now: datetime) -> None:
     RefreshToken.objects.create(
         session=session,
         token_hash=sha256_hex(token),
         issued_at=now,
-        expires_at=session.expire_date,
     )
 
 
@@ -60,7 +53,7 @@ def start_api_session(*, user: User, client: ClientInfo, now: datetime) -> Token
 
 
 def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> TokenPair:
-    """Exchange a refresh token for a new pair, or raise RefreshRejected.
+    """Exchange a refresh token for a new pair, or raise TokenRejected.
 
     Rotation never branches: the token's row is locked, so concurrent
     presentations queue; the first rotates and the rest, inside the grace
@@ -68,7 +61,7 @@ def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> Tok
     window is a replay of a stolen token (or of a leaked old one): the whole
     session is revoked, since we cannot tell the thief from the owner."""
     if not looks_like_refresh_token(token):
-        raise RefreshRejected("token_invalid", "The refresh token is not valid.")
+        raise TokenRejected("token_invalid", "The refresh token is not valid.")
     grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
     # Each branch commits before answering: an expiry or a replay found here
     # must stay recorded although the caller receives 401.
@@ -97,11 +90,9 @@ def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> Tok
         if failure is None:
             record_activity(row.session, now)
     if failure == "token_invalid":
-        raise RefreshRejected(failure, "The refresh token is not valid.")
+        raise TokenRejected(failure, "The refresh token is not valid.")
     if failure == "token_reused":
-        raise RefreshRejected(
-            failure, "This refresh token was already used; the session is ended."
-        )
+        raise TokenRejected(failure, "This refresh token was already used; the session is ended.")
     if failure is not None:
-        raise RefreshRejected(failure, "The session of this refresh token has ended.")
+        raise TokenRejected(failure, "The session of this refresh token has ended.")
     return _pair(row.session, successor_of(token), now)

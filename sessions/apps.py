@@ -8,3 +8,12 @@ class SessionsConfig(AppConfig):
     label = "user_sessions"
     verbose_name = "Sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from sessions.signals import write_session_at_sign_in
+
+        # Connected before the audit app's receivers (INSTALLED_APPS order),
+        # so they find the row already written.
+        user_logged_in.connect(write_session_at_sign_in, dispatch_uid="write_session_at_sign_in")

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from sessions.models import Session
-from sessions.tokens import InvalidAccessToken, decode_access_token
+from sessions.tokens import TokenRejected, decode_access_token
 from sessions.validation import SESSION_REVOKED, USER_INACTIVE, record_activity, validate_session
 
 _FAILURE_DETAILS = {
@@ -36,7 +36,7 @@ class AccessTokenAuthentication(BaseAuthentication):
             )
         try:
             claims = decode_access_token(parts[1].decode("latin-1"))
-        except InvalidAccessToken as error:
+        except TokenRejected as error:
             raise AuthenticationFailed(error.detail, code=error.code) from None
         session = (
             Session.objects.select_related("user", "user__account")

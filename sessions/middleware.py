@@ -5,6 +5,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.middleware import (
+    LoginRequiredMiddleware as DjangoLoginRequiredMiddleware,
+)
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -62,17 +65,30 @@ class SessionMiddleware(DjangoSessionMiddleware):
         return response
 
 
-def signed_out_response(request: HttpRequest, failure: str) -> HttpResponse:
-    """Send the browser to the login page, saying why (HTMX gets HX-Redirect)."""
-    reason = "revoked" if failure == SESSION_REVOKED else "session_expired"
-    query = {"reason": reason}
+def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpResponse:
+    """Send the browser to the login page, saying why, and back here afterwards.
+
+    An HTMX request gets HX-Redirect: following a plain 302 would swap the
+    login page into the fragment being updated. ``next`` is the page the user
+    sees (for HTMX, HX-Current-URL, not the fragment's URL); after a POST the
+    action is not replayed."""
+    query = {"reason": reason} if reason else {}
     here = request.htmx.current_url_abs_path if request.htmx else request.get_full_path()
     if request.method == "GET" or request.htmx:
         query["next"] = here or "/"
-    url = f"{settings.LOGIN_URL}?{urlencode(query)}"
+    url = f"{settings.LOGIN_URL}?{urlencode(query, safe='/')}" if query else settings.LOGIN_URL
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, with HTMX requests redirected through HX-Redirect."""
+
+    def handle_no_permission(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse]
+    ) -> HttpResponse:
+        return login_redirect(request)
 
 
 class SessionValidationMiddleware(MiddlewareMixin):
@@ -93,4 +109,5 @@ class SessionValidationMiddleware(MiddlewareMixin):
             return None
         if store.ended_reason is None or not getattr(view_func, "login_required", True):
             return None
-        return signed_out_response(request, store.ended_reason)
+        reason = "revoked" if store.ended_reason == SESSION_REVOKED else "session_expired"
+        return login_redirect(request, reason)

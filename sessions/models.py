@@ -146,7 +146,6 @@ class Session(AbstractBaseSession):
             "session.revoked",
             user=self.user,
             actor=actor,
-            account=None,
             target=f"session:{self.pk}",
             details={"reason": reason, "kind": self.kind, "device": self.device},
             ip=ip,
@@ -155,13 +154,15 @@ class Session(AbstractBaseSession):
 
 
 class RefreshToken(models.Model):
-    """One refresh token of an API session, stored only as its SHA-256."""
+    """One refresh token of an API session, stored only as its SHA-256.
+
+    It expires with its session (``session.expire_date``): validating the
+    session is validating the token's lifetime, so no second date is kept."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     issued_at = models.DateTimeField()
     rotated_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"refresh token of {self.session_id}"

@@ -1,6 +1,11 @@
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from sessions.models import Session
+
+if TYPE_CHECKING:
+    from sessions.api_sessions import TokenPair
 
 
 class LoginInput(serializers.Serializer):
@@ -44,7 +49,7 @@ class TokenPairOutput(serializers.Serializer):
     access_expires_at = serializers.DateTimeField()
     session = serializers.SerializerMethodField()
 
-    def get_session(self, pair: object) -> dict:
+    def get_session(self, pair: "TokenPair") -> dict:
         session = pair.session
         return SessionOutput(session, context={"current": session}).data
 

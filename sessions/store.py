@@ -11,6 +11,8 @@ Differences from django.contrib.sessions' database store, each on purpose:
   keeps its identity, history and limits while the old cookie value stops working.
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.utils import timezone
@@ -26,6 +28,8 @@ from sessions.validation import validate_session
 # Django's own keys are 32 characters of [a-z0-9]; anything else is forged and
 # is refused before it reaches the database.
 KEY_LENGTH = 32
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+COOKIE_OUTLIVES_SESSION = timedelta(days=1)
 
 
 class SessionStore(SessionBase):
@@ -34,9 +38,10 @@ class SessionStore(SessionBase):
         self.client = client or ClientInfo(ip=None, user_agent="")
         self.row: Session | None = None
         self.ended_reason: str | None = None
+        self._written_data: str | None = None
 
     def _validate_session_key(self, key: str | None) -> bool:
-        return bool(key) and len(key) == KEY_LENGTH and key.isalnum() and key.islower()
+        return bool(key) and len(key) == KEY_LENGTH and set(key) <= _KEY_CHARS
 
     def _get_new_session_key(self) -> str:
         # 32 characters from 36 give 165 bits: a collision is not a practical
@@ -65,9 +70,11 @@ class SessionStore(SessionBase):
             self._session_key = None
             return {}
         self.row = row
+        self._written_data = row.session_data
         return self.decode(row.session_data)
 
     def exists(self, session_key: str) -> bool:
+        """Whether any row, live or ended, has this key."""
         return Session.objects.filter(key_hash=sha256_hex(session_key)).exists()
 
     def create(self) -> None:
@@ -77,9 +84,13 @@ class SessionStore(SessionBase):
         self.modified = True
 
     def save(self, must_create: bool = False) -> None:
+        """Write the session: insert its row at sign-in, later update only its data.
+
+        Without a signed-in user nothing is written (see the module docstring)."""
         data = self._get_session(no_load=must_create)
         if self.session_key is None:
             self.create()
+        encoded = self.encode(data)
         if self.row is None:
             user_id = data.get(SESSION_KEY)
             if user_id is None:
@@ -91,14 +102,15 @@ class SessionStore(SessionBase):
                 client=self.client,
                 now=timezone.now(),
                 key_hash=sha256_hex(self.session_key),
-                data=self.encode(data),
+                data=encoded,
             )
-            return
-        # A session revoked while this request ran stays revoked: the filter
-        # skips it instead of writing its data back.
-        Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(
-            session_data=self.encode(data)
-        )
+        elif encoded != self._written_data:
+            # A session revoked while this request ran stays revoked: the
+            # filter skips it instead of writing its data back.
+            Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(
+                session_data=encoded
+            )
+        self._written_data = encoded
 
     def delete(self, session_key: str | None = None) -> None:
         """Sign this session out (``flush`` calls this on logout)."""
@@ -132,7 +144,11 @@ class SessionStore(SessionBase):
             return self.session_key is None
 
     def get_expiry_age(self, **kwargs: object) -> int:
-        """Seconds until the row's absolute expiry: the cookie dies with the session."""
+        """The cookie's lifetime: the row's remaining life plus a day.
+
+        The browser must still send the cookie after the absolute expiry, so the
+        server, not the browser, ends the session and can say why."""
         if self.row is None:
             return super().get_expiry_age(**kwargs)
-        return max(0, int((self.row.expire_date - timezone.now()).total_seconds()))
+        remaining = self.row.expire_date - timezone.now() + COOKIE_OUTLIVES_SESSION
+        return max(0, int(remaining.total_seconds()))

@@ -20,8 +20,8 @@ REFRESH_PREFIX = "sprt_"
 REFRESH_PATTERN = re.compile(r"^sprt_[A-Za-z0-9_-]{43}\Z")
 
 
-class InvalidAccessToken(Exception):
-    """The bearer token is not one of ours, or no longer valid; ``code`` says which."""
+class TokenRejected(Exception):
+    """An access or refresh token was refused; ``code`` says why, ``detail`` tells the user."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -55,7 +55,7 @@ def issue_access_token(session: Session, now: datetime) -> tuple[str, datetime]:
 
 
 def decode_access_token(token: str) -> dict[str, Any]:
-    """The claims of a valid access token, else InvalidAccessToken.
+    """The claims of a valid access token, else TokenRejected.
 
     The algorithm list is pinned to HS256: a token declaring "none" or an
     asymmetric algorithm (algorithm confusion) is refused before its
@@ -70,12 +70,12 @@ def decode_access_token(token: str) -> dict[str, Any]:
             options={"require": ["sub", "sid", "jti", "iat", "exp", "aud", "iss", "typ"]},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidAccessToken("token_expired", "The access token has expired.") from None
+        raise TokenRejected("token_expired", "The access token has expired.") from None
     except jwt.PyJWTError:
-        raise InvalidAccessToken("token_invalid", "The access token is not valid.") from None
+        raise TokenRejected("token_invalid", "The access token is not valid.") from None
     # Token confusion: only access tokens authenticate requests.
     if claims["typ"] != ACCESS_TYPE or not isinstance(claims["sid"], str):
-        raise InvalidAccessToken("token_invalid", "The access token is not valid.")
+        raise TokenRejected("token_invalid", "The access token is not valid.")
     return claims
 
 

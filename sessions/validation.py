@@ -36,6 +36,9 @@ def validate_session(session: Session, now: datetime) -> str | None:
         session.end(reason=expired, now=now)
         return SESSION_EXPIRED
     if not session.user.is_active:
+        # Ended, not just refused: reactivating a compromised account must not
+        # bring back tokens and cookies stolen before it was disabled.
+        session.end(reason=RevokedReason.ADMIN, now=now)
         return USER_INACTIVE
     return None
 
@@ -48,6 +51,10 @@ def record_activity(session: Session, now: datetime) -> bool:
     interval = timedelta(seconds=settings.SESSION_ACTIVITY_WRITE_SECONDS)
     if now - session.last_seen_at < interval:
         return False
-    Session.objects.filter(pk=session.pk, revoked_at__isnull=True).update(last_seen_at=now)
+    # The condition is repeated in the UPDATE: of concurrent requests that all
+    # saw a stale copy, only the first writes, and none moves the time back.
+    written = Session.objects.filter(
+        pk=session.pk, revoked_at__isnull=True, last_seen_at__lte=now - interval
+    ).update(last_seen_at=now)
     session.last_seen_at = now
-    return True
+    return bool(written)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sessions.client import client_ip
 from sessions.lifecycle import live_session_of, live_sessions_for_user, revoke_other_sessions
 from sessions.models import RevokedReason
 
@@ -22,12 +23,12 @@ def sessions_card_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _done(request: HttpRequest, message: str) -> HttpResponse:
+def _done(request: HttpRequest, message: str, level: int = messages.SUCCESS) -> HttpResponse:
     """HTMX swaps the refreshed list in place; a plain form post returns to the page."""
     if request.htmx:
         context = {**sessions_card_context(request), "status_message": message}
         return render(request, LIST_PARTIAL, context)
-    messages.success(request, message)
+    messages.add_message(request, level, message)
     return redirect(SECURITY_PAGE)
 
 
@@ -37,9 +38,8 @@ def revoke(request: HttpRequest, session_id: str) -> HttpResponse:
     if session is None:
         raise Http404("No such session.")
     if session == request.session.current_row():
-        messages.error(request, "To end this session, use Sign out.")
-        return redirect(SECURITY_PAGE)
-    session.revoke(reason=RevokedReason.USER, actor=request.user, ip=request.session.client.ip)
+        return _done(request, "This is the device you are using; use Sign out.", messages.ERROR)
+    session.revoke(reason=RevokedReason.USER, actor=request.user, ip=client_ip(request))
     return _done(request, f"Signed out {session.device}.")
 
 
@@ -54,7 +54,7 @@ def revoke_others(request: HttpRequest) -> HttpResponse:
         keep=request.session.current_row(),
         reason=RevokedReason.USER,
         actor=request.user,
-        ip=request.session.client.ip,
+        ip=client_ip(request),
     )
     noun = "session" if count == 1 else "sessions"
     return _done(request, f"Signed out {count} other {noun}.")

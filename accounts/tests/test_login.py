@@ -213,3 +213,14 @@ def test_a_username_containing_an_at_sign_cannot_be_provisioned(alice):
         )
 
     assert not User.objects.filter(email="mallory@evil.example").exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_signed_in_user_sent_back_to_login_is_not_looped(alice, method):
+    browser = Client()
+    browser.post("/login/", {"username": "alice", "password": PASSWORD})
+
+    response = getattr(browser, method)("/login/?next=/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/"

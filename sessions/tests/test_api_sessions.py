@@ -454,3 +454,30 @@ def test_session_endpoints_refuse_a_signed_in_browser_cookie(alice_browser, meth
 
     assert_error(response, 401, "not_authenticated")
     assert Session.objects.get().revoked_at is None
+
+
+def test_reactivating_a_user_does_not_bring_back_their_tokens_or_cookies(alice):
+    tokens = api_login(alice)
+    browser = browser_for(alice)
+    alice.is_active = False
+    alice.save()
+    assert bearer(tokens["access"]).get("/api/auth/me").status_code == 401
+    assert browser.get("/settings/security/").status_code == 302
+
+    alice.is_active = True
+    alice.save()
+
+    assert bearer(tokens["access"]).get("/api/auth/me").status_code == 401
+    refreshed = Client().post(
+        "/api/auth/refresh", {"refresh": tokens["refresh"]}, content_type="application/json"
+    )
+    assert refreshed.status_code == 401
+    assert browser.get("/settings/security/").status_code == 302
+    assert set(Session.objects.values_list("revoked_reason", flat=True)) == {"admin"}
+
+
+def test_an_api_sign_in_counts_as_a_sign_in(alice):
+    api_login(alice)
+
+    alice.refresh_from_db()
+    assert alice.last_login is not None

@@ -79,9 +79,7 @@ def test_signing_out_another_device_swaps_the_list_and_ends_that_session(
     assert Session.objects.filter(revoked_reason="user").count() == 1
 
     phone.reload()
-    expect(phone).to_have_url(
-        f"{live_server.url}/login/?reason=revoked&next=%2Fsettings%2Fsecurity%2F"
-    )
+    expect(phone).to_have_url(f"{live_server.url}/login/?reason=revoked&next=/settings/security/")
     expect(phone.get_by_role("status")).to_contain_text("signed out from another device")
 
 

@@ -154,7 +154,7 @@ def test_the_revoked_browser_is_sent_to_login(alice):
     response = phone_browser.get("/settings/security/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/login/?reason=revoked&next=%2Fsettings%2Fsecurity%2F"
+    assert response["Location"] == "/login/?reason=revoked&next=/settings/security/"
     assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
 
 
@@ -176,7 +176,7 @@ def test_a_revoked_htmx_request_gets_hx_redirect(alice):
     response = phone_browser.post("/settings/security/sessions/revoke-others/", headers=HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/login/?reason=revoked&next=%2Fsettings%2Fsecurity%2F"
+    assert response["HX-Redirect"] == "/login/?reason=revoked&next=/settings/security/"
 
 
 def test_the_revoked_api_client_gets_401(alice):
@@ -431,3 +431,24 @@ def test_signing_out_others_without_a_csrf_token_is_refused(alice):
     phone.refresh_from_db()
     assert phone.revoked_at is None
     assert revoked_events() == []
+
+
+def test_an_anonymous_htmx_request_gets_hx_redirect(db):
+    response = Client().post("/settings/security/sessions/revoke-others/", headers=HTMX)
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=/settings/security/"
+
+
+def test_with_htmx_revoking_the_current_session_answers_with_the_list(alice):
+    browser = browser_for(alice)
+    current = Session.objects.get(user=alice)
+
+    response = browser.post(f"/settings/security/sessions/{current.pk}/revoke/", headers=HTMX)
+
+    assert response.status_code == 200
+    assert b'id="session-list"' in response.content
+    assert b"<html" not in response.content
+    assert b"use Sign out" in response.content
+    current.refresh_from_db()
+    assert current.revoked_at is None

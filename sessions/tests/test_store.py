@@ -5,8 +5,10 @@ import hashlib
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from conftest import CHROME_MAC, PASSWORD, browser_for
@@ -231,3 +233,37 @@ def test_logout_by_get_does_not_sign_out(alice):
     assert row.revoked_at is None
     assert browser.get("/settings/security/").status_code == 200
     assert not AuditEvent.objects.filter(action="session.revoked").exists()
+
+
+def test_a_cookie_outside_the_key_alphabet_never_reaches_the_database(alice):
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = "é" * 32
+
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/settings/security/")
+
+    assert response.status_code == 302
+    assert not [q for q in queries.captured_queries if "user_sessions_session" in q["sql"]]
+
+
+def test_sign_in_writes_the_row_once_and_before_other_sign_in_receivers_run(alice):
+    seen = []
+
+    def receiver(sender, request, user, **kwargs):
+        seen.append(Session.objects.filter(pk=request.session.row.pk).exists())
+
+    user_logged_in.connect(receiver)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            browser_for(alice)
+    finally:
+        user_logged_in.disconnect(receiver)
+
+    assert seen == [True]
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "user_sessions_session" in q["sql"] and q["sql"].startswith(("INSERT", "UPDATE"))
+    ]
+    assert len(writes) == 1
+    assert writes[0].startswith("INSERT")

@@ -19,8 +19,7 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Close a dialog once its form has been sent, and put focus somewhere sensible
-// in the list that replaced the button that opened it.
+// Close a dialog once its form has been sent.
 document.addEventListener("htmx:afterRequest", (event) => {
   const dialog = event.target.closest && event.target.closest("dialog");
   if (dialog && dialog.open) {
@@ -28,6 +27,8 @@ document.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 
+// After a swap, move focus to the new status line, so keyboard and screen-reader
+// users learn what happened instead of losing focus with the removed button.
 document.addEventListener("htmx:afterSwap", (event) => {
   const status = event.target.querySelector && event.target.querySelector("[role=status]");
   if (status && status.textContent.trim()) {
