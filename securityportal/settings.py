@@ -202,9 +202,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves static files from the app and project folders directly, so
-# no collectstatic step stands between a checkout and a running portal.
+# no collectstatic step stands between a checkout and a running portal. Set
+# STATIC_ROOT to collect them (collectstatic) for serving from one folder.
+STATIC_ROOT = envstr("STATIC_ROOT", "") or None
 WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
