@@ -10,7 +10,9 @@ from accounts.forms import SignInForm
 from sessions.views import sessions_card_context
 
 LOGIN_REASONS = {
-    "session_expired": "Your session has expired. Please sign in again.",
+    "session_expired": (
+        "Your session has ended (it expired or was signed out). Please sign in again."
+    ),
     "signed_out": "You have been signed out.",
     "revoked": "This session was signed out from another device. Please sign in again.",
 }

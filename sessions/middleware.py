@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from sessions.client import ClientInfo
 from sessions.store import SessionStore
-from sessions.validation import SESSION_REVOKED, record_activity
+from sessions.validation import record_activity
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -109,5 +109,6 @@ class SessionValidationMiddleware(MiddlewareMixin):
             return None
         if store.ended_reason is None or not getattr(view_func, "login_required", True):
             return None
-        reason = "revoked" if store.ended_reason == SESSION_REVOKED else "session_expired"
-        return login_redirect(request, reason)
+        # One answer for expired and revoked sessions (SPEC §4): a thief
+        # replaying a stolen cookie learns nothing about being detected.
+        return login_redirect(request, "session_expired")

@@ -13,7 +13,9 @@ INVALID_LOGIN = (
     "Please enter a correct username and password. Note that both fields may be case-sensitive."
 )
 BANNERS = {
-    "session_expired": "Your session has expired. Please sign in again.",
+    "session_expired": (
+        "Your session has ended (it expired or was signed out). Please sign in again."
+    ),
     "signed_out": "You have been signed out.",
     "revoked": "This session was signed out from another device. Please sign in again.",
 }

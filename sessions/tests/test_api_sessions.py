@@ -294,7 +294,7 @@ def test_deleting_a_browser_session_signs_that_browser_out(devices, alice):
     assert Session.objects.get(pk=phone["id"]).revoked_reason == RevokedReason.USER
     signed_out = devices["iphone"].get("/settings/security/")
     assert signed_out.status_code == 302
-    assert signed_out.url.startswith("/login/?reason=revoked")
+    assert signed_out.url.startswith("/login/?reason=session_expired")
     assert devices["mac"].get("/settings/security/").status_code == 200
 
 
@@ -377,7 +377,9 @@ def test_revoke_others_leaves_only_the_callers_session(devices, alice, bob):
     assert_error(
         bearer(devices["firefox_api"]["access"]).get("/api/auth/me"), 401, "session_revoked"
     )
-    assert devices["mac"].get("/settings/security/").url.startswith("/login/?reason=revoked")
+    assert (
+        devices["mac"].get("/settings/security/").url.startswith("/login/?reason=session_expired")
+    )
     assert bearer(devices["script"]["access"]).get("/api/auth/me").status_code == 200
 
 

@@ -79,8 +79,10 @@ def test_signing_out_another_device_swaps_the_list_and_ends_that_session(
     assert Session.objects.filter(revoked_reason="user").count() == 1
 
     phone.reload()
-    expect(phone).to_have_url(f"{live_server.url}/login/?reason=revoked&next=/settings/security/")
-    expect(phone.get_by_role("status")).to_contain_text("signed out from another device")
+    expect(phone).to_have_url(
+        f"{live_server.url}/login/?reason=session_expired&next=/settings/security/"
+    )
+    expect(phone.get_by_role("status")).to_contain_text("it expired or was signed out")
 
 
 def test_sign_out_all_others_is_confirmed_in_a_keyboard_usable_dialog(

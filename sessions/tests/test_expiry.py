@@ -115,7 +115,7 @@ def test_an_expired_session_shows_the_reason_on_the_login_page(alice):
         response = browser.get(SECURITY_PAGE, follow=True)
 
     assert response.redirect_chain == [(EXPIRED_LOCATION, 302)]
-    assert b"Your session has expired" in response.content
+    assert b"Your session has ended" in response.content
 
 
 def test_activity_cannot_extend_a_browser_session_past_its_absolute_limit(alice):

@@ -154,7 +154,7 @@ def test_the_revoked_browser_is_sent_to_login(alice):
     response = phone_browser.get("/settings/security/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/login/?reason=revoked&next=/settings/security/"
+    assert response["Location"] == "/login/?reason=session_expired&next=/settings/security/"
     assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
 
 
@@ -165,7 +165,7 @@ def test_the_revoked_browser_sees_why_on_the_login_page(alice):
 
     response = phone_browser.get("/settings/security/", follow=True)
 
-    assert b"signed out from another device" in response.content
+    assert b"it expired or was signed out" in response.content
 
 
 def test_a_revoked_htmx_request_gets_hx_redirect(alice):
@@ -176,7 +176,7 @@ def test_a_revoked_htmx_request_gets_hx_redirect(alice):
     response = phone_browser.post("/settings/security/sessions/revoke-others/", headers=HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/login/?reason=revoked&next=/settings/security/"
+    assert response["HX-Redirect"] == "/login/?reason=session_expired&next=/settings/security/"
 
 
 def test_the_revoked_api_client_gets_401(alice):
@@ -303,7 +303,7 @@ def test_sign_out_others_ends_every_other_session_of_the_user(alice, bob):
     assert response.status_code == 302
     assert response["Location"] == "/settings/security/"
     assert phone_browser.get("/settings/security/")["Location"].startswith(
-        "/login/?reason=revoked"
+        "/login/?reason=session_expired"
     )
     assert bearer(tokens["access"]).get("/api/auth/me").status_code == 401
     assert laptop.get("/settings/security/").status_code == 200
