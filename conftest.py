@@ -2,6 +2,11 @@
 
 alice owns Acme, bob is a member of Acme, carol owns Globex (another tenant)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -21,6 +26,33 @@ SAFARI_IPHONE = (
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
 PYTHON_CLIENT = "python-requests/2.32.3"
+PROJECT = Path(__file__).resolve().parent
+_PROJECT_ENV_PREFIXES = ("DJANGO_", "SESSION_", "JWT_", "DATABASE_URL", "SQLITE_PATH")
+
+
+def run_python(*args: str, **env: str | None) -> subprocess.CompletedProcess:
+    """Run ``python *args`` in the project folder, in a fresh interpreter whose
+    environment holds none of the portal's own variables except ``env`` (a
+    test key and the settings module by default; None removes one)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_ENV_PREFIXES)}
+    clean.update(
+        DJANGO_SETTINGS_MODULE="securityportal.settings",
+        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production",
+    )
+    for key, value in env.items():
+        if value is None:
+            clean.pop(key, None)
+        else:
+            clean[key] = value
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def pytest_collection_modifyitems(config, items):

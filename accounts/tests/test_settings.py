@@ -1,17 +1,14 @@
 """Configuration from the environment: the typed readers, and settings.py refusing to
 start with a dangerous or contradictory environment."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from conftest import run_python
 from securityportal.env import bounded_minutes, envbool, envint, envlist, envstr
 
-PROJECT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import django; from django.conf import settings; settings.INSTALLED_APPS; "
     "print(settings.SESSION_IDLE_MINUTES_DEFAULT, settings.SESSION_ABSOLUTE_MINUTES_DEFAULT)"
@@ -178,27 +175,7 @@ def test_bounded_minutes_refuses_zero_minutes(no_limit_overrides):
 
 
 def load_settings(**overrides: str | None) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "SESSION_", "JWT_", "DATABASE_URL"))
-    }
-    env["DJANGO_SETTINGS_MODULE"] = "securityportal.settings"
-    env["DJANGO_SECRET_KEY"] = "test-only-secret-key-not-for-production"
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python("-c", PROBE, **overrides)
 
 
 def test_settings_load_from_a_good_environment():
