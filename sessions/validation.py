@@ -36,9 +36,9 @@ def validate_session(session: Session, now: datetime) -> str | None:
         session.end(reason=expired, now=now)
         return SESSION_EXPIRED
     if not session.user.is_active:
-        # Ended, not just refused: reactivating a compromised account must not
-        # bring back tokens and cookies stolen before it was disabled.
-        session.end(reason=RevokedReason.ADMIN, now=now)
+        # Revoked, not just refused: reactivating a compromised account must
+        # not bring back tokens and cookies stolen before it was disabled.
+        session.revoke(reason=RevokedReason.ADMIN, actor=None)
         return USER_INACTIVE
     return None
 

@@ -74,9 +74,7 @@ def test_a_wrong_password_does_not_upgrade_an_older_hash(production_hashers, ali
 
 
 def test_a_200_character_password_is_accepted_by_the_validators(alice):
-    assert len(LONG_PASSWORD) == 200
-
-    validate_password(LONG_PASSWORD, alice)
+    assert validate_password(LONG_PASSWORD, alice) is None
 
 
 def test_a_200_character_password_signs_in_and_is_not_truncated(production_hashers, alice):

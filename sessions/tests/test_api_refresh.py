@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from conftest import PYTHON_CLIENT, api_login, bearer
 from sessions.models import RefreshToken, RevokedReason, Session
+from sessions.tokens import new_refresh_token, successor_of
 
 
 def refresh(token: object) -> object:
@@ -280,3 +281,28 @@ def test_concurrent_refreshes_with_one_token_yield_one_successor(alice):
     assert RefreshToken.objects.filter(session=session).count() == 2
     assert RefreshToken.objects.filter(session=session, rotated_at__isnull=False).count() == 1
     assert not AuditEvent.objects.filter(action="refresh_token.reuse_detected").exists()
+
+
+def test_a_successor_cannot_be_computed_without_the_server_key(settings):
+    # A thief holding one refresh token must not be able to compute the next
+    # one (and so stay ahead of reuse detection): the successor is keyed.
+    token = new_refresh_token()
+    successor = successor_of(token)
+
+    settings.SECRET_KEY = "another-secret-key-of-a-different-deployment"
+
+    assert successor_of(token) != successor
+    assert successor.startswith("sprt_")
+    assert successor != token
+
+
+def test_two_sessions_rotate_independently(alice, bob):
+    alice_tokens, bob_tokens = api_login(alice), api_login(bob)
+
+    alice_next = refresh(alice_tokens["refresh"])
+    bob_next = refresh(bob_tokens["refresh"])
+
+    assert alice_next.status_code == bob_next.status_code == 200
+    assert alice_next.json()["refresh"] != bob_next.json()["refresh"]
+    assert alice_next.json()["session"]["id"] == alice_tokens["session"]["id"]
+    assert bob_next.json()["session"]["id"] == bob_tokens["session"]["id"]

@@ -295,3 +295,14 @@ def test_a_stale_copy_of_a_session_does_not_write_activity_again(alice):
         assert record_activity(second, now - timedelta(seconds=1)) is False
 
     assert Session.objects.get(user=alice).last_seen_at == now
+
+
+def test_activity_is_never_written_to_a_revoked_session(alice):
+    with time_machine.travel(START, tick=False):
+        browser_for(alice)
+        stale = Session.objects.get(user=alice)
+        Session.objects.get(user=alice).revoke(reason="user", actor=alice)
+
+        assert record_activity(stale, START + timedelta(minutes=5)) is False
+
+    assert Session.objects.get(user=alice).last_seen_at == START

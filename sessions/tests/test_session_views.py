@@ -189,6 +189,10 @@ def test_the_revoked_api_client_gets_401(alice):
 
     assert response.status_code == 401
     assert response.json()["code"] == "session_revoked"
+    refreshed = Client().post(
+        "/api/auth/refresh", {"refresh": tokens["refresh"]}, content_type="application/json"
+    )
+    assert refreshed.status_code == 401
     api_session.refresh_from_db()
     assert api_session.revoked_reason == "user"
 

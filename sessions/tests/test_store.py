@@ -267,3 +267,18 @@ def test_sign_in_writes_the_row_once_and_before_other_sign_in_receivers_run(alic
     ]
     assert len(writes) == 1
     assert writes[0].startswith("INSERT")
+
+
+def test_a_request_in_flight_cannot_write_its_data_back_onto_a_revoked_session(alice):
+    browser = browser_for(alice)
+    store = SessionStore(session_cookie(browser))
+    store.load()
+    row = row_of(browser)
+    row.revoke(reason="user", actor=alice)
+
+    store["theme"] = "dark"
+    store.save()
+
+    row.refresh_from_db()
+    assert row.revoked_reason == "user"
+    assert row.session_data == ""
