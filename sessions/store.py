@@ -59,6 +59,7 @@ class SessionStore(SessionBase):
 
         A forged, unknown, revoked or expired key is never adopted: the key is
         dropped, and a later save mints a fresh one (session fixation)."""
+        self.row = None
         row = (
             Session.objects.select_related("user")
             .filter(key_hash=sha256_hex(self.session_key))

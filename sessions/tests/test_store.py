@@ -272,7 +272,7 @@ def test_sign_in_writes_the_row_once_and_before_other_sign_in_receivers_run(alic
 def test_a_request_in_flight_cannot_write_its_data_back_onto_a_revoked_session(alice):
     browser = browser_for(alice)
     store = SessionStore(session_cookie(browser))
-    store.load()
+    assert store.get("_auth_user_id") == str(alice.pk)  # loaded, as a request would
     row = row_of(browser)
     row.revoke(reason="user", actor=alice)
 
