@@ -26,7 +26,8 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
     It subclasses Django's so the admin's system check recognises it. Two
     changes: the store is told who the client is (for the row's IP and
-    device), and the cookie's lifetime is the row's own absolute expiry."""
+    device), and the cookie's lifetime follows the row's absolute expiry
+    (``SessionStore.get_expiry_age``)."""
 
     def process_request(self, request: HttpRequest) -> None:
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)

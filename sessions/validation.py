@@ -26,7 +26,8 @@ def validate_session(session: Session, now: datetime) -> str | None:
     """None while ``session`` may serve a request at ``now``, else why not.
 
     A session found past a limit is ended here with that reason, so the row
-    tells afterwards why it stopped. Revoked sessions stay as they are."""
+    tells afterwards why it stopped; one whose user was deactivated is
+    revoked. Sessions already ended stay as they are."""
     if session.revoked_at is not None:
         if session.revoked_reason in EXPIRY_REASONS:
             return SESSION_EXPIRED

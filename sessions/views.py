@@ -17,6 +17,7 @@ LIST_PARTIAL = "sessions/sessions_card.html#session-list"
 
 
 def sessions_card_context(request: HttpRequest) -> dict[str, Any]:
+    """What the Active sessions card renders: the live sessions and which is this one."""
     return {
         "sessions": live_sessions_for_user(request.user, timezone.now()),
         "current_session": request.session.current_row(),
