@@ -5,6 +5,13 @@ from django.contrib.auth.forms import AuthenticationForm
 class SignInForm(AuthenticationForm):
     """Django's sign-in form, taking a username or an e-mail address."""
 
+    # Django's default adds that fields "may be case-sensitive"; ours are not.
+    # One message for every refusal, as the API gives (no user enumeration).
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The username or password is incorrect.",
+    }
+
     username = forms.CharField(
         label="Username or e-mail",
         max_length=254,

@@ -9,9 +9,7 @@ from accounts.provisioning import create_user
 from conftest import CHROME_MAC, PASSWORD
 from sessions.models import Session
 
-INVALID_LOGIN = (
-    "Please enter a correct username and password. Note that both fields may be case-sensitive."
-)
+INVALID_LOGIN = "The username or password is incorrect."
 BANNERS = {
     "session_expired": (
         "Your session has ended (it expired or was signed out). Please sign in again."
