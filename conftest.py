@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Account, User
@@ -70,6 +71,12 @@ def pytest_collection_modifyitems(config, items):
 def fast_password_hashing(settings):
     """Argon2 at full cost would dominate the suite; hasher tests set their own."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters():
+    """Lockout and rate-limit counters live in the cache: every test starts at zero."""
+    cache.clear()
 
 
 def _make_user(username: str, account: Account, role: str) -> User:

@@ -1,9 +1,17 @@
+"""The account endpoints of the JSON API: who am I, and changing my password."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.forms import PASSWORD_MAX
 from accounts.models import Account, User
-from securityportal.api import ApiView
+from accounts.passwords import change_password
+from securityportal.api import ApiView, validated_input
+from securityportal.client import client_ip
+from sessions.serializers import RevokedCountOutput
 
 
 class AccountOutput(serializers.ModelSerializer):
@@ -23,3 +31,36 @@ class MeOutput(serializers.ModelSerializer):
 class MeView(ApiView):
     def get(self, request: Request) -> Response:
         return Response(MeOutput(request.user).data)
+
+
+class PasswordInput(serializers.Serializer):
+    current_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
+
+    def validate_current_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(
+                "Your current password is not correct.", code="password_incorrect"
+            )
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            validate_password(value, self.context["user"])
+        except ValidationError as error:
+            raise serializers.ValidationError(
+                list(error.messages), code=error.error_list[0].code or "invalid"
+            ) from None
+        return value
+
+
+class PasswordView(ApiView):
+    def put(self, request: Request) -> Response:
+        data = validated_input(PasswordInput, request, context={"user": request.user})
+        count = change_password(
+            user=request.user,
+            new_password=data["new_password"],
+            session=request.auth,
+            ip=client_ip(request),
+        )
+        return Response(RevokedCountOutput({"revoked_count": count}).data)

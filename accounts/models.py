@@ -1,8 +1,13 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from accounts import signals
+from accounts.signals import PasswordChangeOrigin
 
 # No "@" in usernames: the sign-in field takes a username or an e-mail, and an
 # identifier containing "@" is always read as an e-mail, so the two can never
@@ -50,6 +55,10 @@ class User(AbstractUser):
 
     REQUIRED_FIELDS = ["email"]
 
+    # Set, before save(), by code that changes a password from a signed-in session:
+    # that session stays signed in. Like ``user.backend``, it lives on this instance.
+    password_change_origin: PasswordChangeOrigin | None = None
+
     class Meta:
         constraints = [
             # Sign-in matches case-insensitively, so uniqueness must too:
@@ -61,3 +70,13 @@ class User(AbstractUser):
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() keeps the new raw password in _password until it is saved;
+        # Django clears it before saving a hasher upgrade at sign-in, which is not
+        # a change. A new user's first password is not a change either.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            origin, self.password_change_origin = self.password_change_origin, None
+            signals.password_changed.send(sender=User, user=self, origin=origin)

@@ -1,13 +1,21 @@
+"""Signing in and out, and the Password card of the security page."""
+
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import Resolver404, resolve, reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.forms import SignInForm
-from sessions.views import sessions_card_context
+from accounts.forms import ChangePasswordForm, SignInForm
+from accounts.passwords import change_password
+from audit.devices import remember_device
+from securityportal.client import client_ip
 
 LOGIN_REASONS = {
     "session_expired": (
@@ -16,42 +24,100 @@ LOGIN_REASONS = {
     "signed_out": "You have been signed out.",
     "revoked": "This session was signed out from another device. Please sign in again.",
 }
+# The pages a sign-in may return to. Anything else in ``next`` (an API URL,
+# /logout/, an action that only takes POST, a URL that matches nothing) lands on
+# the security page: a link can only send a user to a page made to be landed on.
+RETURN_PAGES = frozenset({"security", "revoke_other_sessions"})
+PASSWORD_PARTIAL = "accounts/password_card.html#password-form"
+
+
+def is_return_page(url: str) -> bool:
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return False
+    return match.view_name in RETURN_PAGES
+
+
+def login_url(reason: str) -> str:
+    return f"{resolve_url(settings.LOGIN_URL)}?reason={reason}"
 
 
 class LoginView(auth_views.LoginView):
     """Django's LoginView (safe ``next``, key rotation via ``auth.login``) with the
-    reason banner. Unknown reasons show nothing: the banner text is never taken
-    from the query string."""
+    reason banner, the lockout answer and the device cookie. Unknown reasons show
+    nothing: the banner text is never taken from the query string."""
 
     template_name = "accounts/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get_redirect_url(self) -> str:
-        """The safe ``next``, unless it is the login page itself: a signed-in user
-        sent to /login/?next=/login/ would otherwise loop (Django raises)."""
+        """The safe ``next`` when it is a page to land on (see RETURN_PAGES), else ""."""
         url = super().get_redirect_url()
-        if urlsplit(url).path == resolve_url(settings.LOGIN_URL):
-            return ""
-        return url
+        return url if url and is_return_page(url) else ""
 
     def get_context_data(self, **kwargs: object) -> dict:
         context = super().get_context_data(**kwargs)
         context["reason_message"] = LOGIN_REASONS.get(self.request.GET.get("reason", ""))
         return context
 
+    def form_valid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_valid(form)
+        remember_device(self.request, response)
+        return response
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.retry_after is not None:
+            # Too many attempts: the status and Retry-After say so to scripts too.
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django 5): a GET, such as an <img> on another site, cannot sign
-    anyone out. Clear-Site-Data tells the browser to drop cached pages and
-    storage of the signed-in user, so the back button shows nothing private."""
+    """POST signs out (a GET, such as an <img> on another site, cannot); GET asks
+    first. Clear-Site-Data tells the browser to drop cached pages and storage of the
+    signed-in user, so the back button shows nothing private."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(login_url("signed_out"))
+        return render(request, "accounts/logout_confirm.html")
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         response["Clear-Site-Data"] = '"cache", "storage"'
         return response
 
+    def get_default_redirect_url(self) -> str:
+        return login_url("signed_out")
 
-@require_GET
-def security_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/security.html", sessions_card_context(request))
+
+@require_POST
+def password(request: HttpRequest) -> HttpResponse:
+    """The Password card's form: on success every other session ends and this one
+    stays signed in, with a new key. Errors come back in the card (HTMX) or on a
+    page of their own (a plain form post)."""
+    form = ChangePasswordForm(request.user, request.POST)
+    if not form.is_valid():
+        template = PASSWORD_PARTIAL if request.htmx else "accounts/password_page.html"
+        return render(request, template, {"password_form": form})
+    count = change_password(
+        user=request.user,
+        new_password=form.cleaned_data["new_password1"],
+        session=request.session.current_row(),
+        ip=client_ip(request),
+    )
+    # Keeps this session signed in under the new password, with a fresh key.
+    update_session_auth_hash(request, request.user)
+    noun = "session was" if count == 1 else "sessions were"
+    messages.success(request, f"Your password was changed. {count} other {noun} signed out.")
+    # The whole page reloads: the session list has changed too.
+    security_page = reverse("security")
+    if request.htmx:
+        return HttpResponseClientRedirect(security_page)
+    return redirect(security_page)

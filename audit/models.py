@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from securityportal.client import ClientColumns
+
 
 class AuditEvent(models.Model):
     """One security action: who did what to whom, when and from where.
@@ -42,3 +44,66 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}".strip()
+
+
+class LoginEvent(ClientColumns):
+    """One sign-in attempt, browser or API, successful or not, known user or not.
+
+    ``username`` is the identifier as typed (so attempts on unknown names are
+    visible to an operator); a password is never recorded. ``device_key`` is a
+    keyed hash that recognises a device seen before, never the device cookie or
+    any other value a client could replay."""
+
+    class Channel(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        API = "api", "API"
+
+    class FailureReason(models.TextChoices):
+        BAD_CREDENTIALS = "bad_credentials", "Wrong username or password"
+        LOCKED_OUT = "locked_out", "Too many failed attempts"
+        INACTIVE = "inactive", "User deactivated"
+        RATE_LIMITED = "rate_limited", "Too many attempts from this network"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=254)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    success = models.BooleanField()
+    failure_reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
+    new_device = models.BooleanField(default=False)
+    device_key = models.CharField(max_length=64, blank=True, editable=False)
+    session = models.ForeignKey(
+        "user_sessions.Session",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # "This user's sign-ins, newest first", read a page at a time by keyset.
+            models.Index(fields=["user", "-created_at", "-id"], name="login_user_time"),
+            models.Index(fields=["account", "-created_at", "-id"], name="login_account_time"),
+            # "Has this user signed in from this device before?"
+            models.Index(
+                fields=["user", "device_key"],
+                condition=models.Q(success=True),
+                name="login_user_device",
+            ),
+            # The retention purge deletes oldest first.
+            models.Index(fields=["created_at"], name="login_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "succeeded" if self.success else f"failed ({self.failure_reason})"
+        return f"sign-in as {self.username} {outcome}"

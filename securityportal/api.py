@@ -3,13 +3,17 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from securityportal import ratelimit
 
 
 class BadRequest(exceptions.APIException):
@@ -20,20 +24,55 @@ class BadRequest(exceptions.APIException):
     default_detail = "This request cannot be carried out."
 
 
-def validated_input(serializer_class: type, request: Request) -> dict[str, Any]:
+def validated_input(
+    serializer_class: type, request: Request, context: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The request body checked by ``serializer_class``, or a 400 naming what is wrong."""
     if not isinstance(request.data, dict):
         raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
-    serializer = serializer_class(data=request.data)
+    serializer = serializer_class(data=request.data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
+class Refused(exceptions.APIException):
+    """A 429 that says why (``code``) and when to come back (Retry-After)."""
+
+    status_code = 429
+    default_code = "throttled"
+
+    def __init__(self, detail: str, code: str, wait: int) -> None:
+        super().__init__(detail, code)
+        self.wait = wait
+
+
+class PerUserThrottle(BaseThrottle):
+    """SESSION_API_RATE per signed-in user, counted in the shared cache: a stolen
+    token cannot be used to hammer the session endpoints, and several server
+    processes count together."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self.retry_after = None
+        if request.user is None:
+            return True
+        requests, seconds = settings.SESSION_API_RATE
+        self.retry_after = ratelimit.hit(
+            "api-user", str(request.user.pk), limit=requests, seconds=seconds
+        )
+        return self.retry_after is None
+
+    def wait(self) -> int | None:
+        return self.retry_after
+
+
 class ApiView(APIView):
-    """An endpoint authenticated by bearer token only (no cookie, so no CSRF surface).
+    """An endpoint authenticated by bearer token only (no cookie, so no CSRF surface),
+    rate limited per user.
 
     LoginRequiredMiddleware knows nothing of bearer tokens; DRF's permission
     classes guard these views instead."""
+
+    throttle_classes = [PerUserThrottle]
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:

@@ -44,6 +44,20 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+_RATE_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}
+
+
+def envrate(name: str, default: str) -> tuple[int, int]:
+    """A rate such as ``60/min`` as (requests, seconds). Units: s, min, h."""
+    raw = os.environ.get(name, default).strip()
+    count, _, unit = raw.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or unit.strip() not in _RATE_UNITS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: write it as a number per s, min or h, like 60/min."
+        )
+    return int(count), _RATE_UNITS[unit.strip()]
+
+
 def bounded_minutes(prefix: str, default: int, minimum: int, maximum: int) -> tuple[int, int, int]:
     """Read PREFIX_{DEFAULT,MIN,MAX} and check MIN <= DEFAULT <= MAX."""
     low = envint(f"{prefix}_MIN", minimum, minimum=1)

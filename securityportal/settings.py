@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from securityportal.env import bounded_minutes, envbool, envint, envlist, envstr
+from securityportal.env import bounded_minutes, envbool, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,34 +78,39 @@ TEMPLATES = [
 
 # Database: embedded SQLite by default, PostgreSQL (or any URL dj-database-url reads)
 # through DATABASE_URL.
+# Concurrent requests on SQLite: WAL lets readers run beside the writer; BEGIN
+# IMMEDIATE takes the write lock up front, so two transactions never deadlock
+# upgrading a read lock; the busy timeout makes a writer wait instead of failing
+# with "database is locked". Applied however SQLite is named, SQLITE_PATH or
+# DATABASE_URL=sqlite:///…, so neither spelling serves 500s under load.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;",
+}
 DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     except ValueError as error:
         raise ImproperlyConfigured(
-            f"DATABASE_URL is not a database URL ({error}); "
-            "write it as postgres://USER:PASSWORD@HOST:PORT/NAME."
+            f"DATABASE_URL is not a database URL ({error}); write it as "
+            "postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:////ABSOLUTE/PATH."
         ) from None
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                # Concurrent requests: WAL lets readers run beside the writer;
-                # BEGIN IMMEDIATE takes the write lock up front, so two
-                # transactions never deadlock upgrading a read lock; the busy
-                # timeout makes a writer wait instead of failing with
-                # "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-                ),
-            },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Options spelled in the URL's query string (sqlite:///…?timeout=60) win.
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+else:
+    # A server database costs a connection handshake (and TLS, authentication) per
+    # request without reuse; opening a SQLite file costs next to nothing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
@@ -122,8 +127,8 @@ else:
 # Authentication
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
-LOGIN_URL = "/login/"
-LOGIN_REDIRECT_URL = "/settings/security/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "security"
 LOGOUT_REDIRECT_URL = "/login/?reason=signed_out"
 
 PASSWORD_HASHERS = [
@@ -137,6 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -169,6 +175,8 @@ if SESSION_IDLE_MINUTES_DEFAULT > SESSION_ABSOLUTE_MINUTES_DEFAULT:
     )
 # last_seen_at is written at most this often per session, so reads stay reads.
 SESSION_ACTIVITY_WRITE_SECONDS = envint("SESSION_ACTIVITY_WRITE_SECONDS", 60, minimum=1)
+# Ended sessions stay listable this long for investigation, then purge_sessions deletes them.
+SESSION_RETENTION_DAYS = envint("SESSION_RETENTION_DAYS", 30, minimum=1)
 
 # API tokens
 # Empty: derived from SECRET_KEY (see sessions.tokens), so no second secret to manage.
@@ -185,6 +193,18 @@ REFRESH_REUSE_GRACE_SECONDS = envint("REFRESH_REUSE_GRACE_SECONDS", 10)
 
 # Client IP: believe this many proxies' X-Forwarded-For entries, and no more.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in defences (SPEC §7). Counters live in the cache: set REDIS_URL so every
+# server process shares them.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+LOGIN_ACCOUNT_FAILURES_PER_HOUR = envint("LOGIN_ACCOUNT_FAILURES_PER_HOUR", 100, minimum=1)
+LOGIN_RATE_PER_IP = envrate("LOGIN_RATE_PER_IP", "60/min")
+SESSION_API_RATE = envrate("SESSION_API_RATE", "120/min")
+# Browsers are recognised by a signed device cookie this long-lived (new-device e-mails).
+DEVICE_COOKIE_DAYS = envint("DEVICE_COOKIE_DAYS", 400, minimum=1)
+# How long the "This wasn't me" link in a new-device e-mail works.
+NEW_DEVICE_LINK_HOURS = envint("NEW_DEVICE_LINK_HOURS", 72, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["sessions.authentication.AccessTokenAuthentication"],
@@ -209,6 +229,7 @@ STATIC_ROOT = envstr("STATIC_ROOT", "") or None
 WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@localhost>")
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

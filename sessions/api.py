@@ -1,19 +1,27 @@
 """The session endpoints of the JSON API: sign-in, refresh, sign-out and the session list."""
 
-from django.contrib.auth import authenticate, user_logged_in
-from django.http import Http404
+import uuid
+
+from django.contrib.auth import user_logged_in
 from django.utils import timezone
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from securityportal.api import ApiView, BadRequest, validated_input
-from sessions.api_sessions import rotate_refresh_token, start_api_session
-from sessions.client import ClientInfo, client_ip
-from sessions.lifecycle import live_session_of, live_sessions_for_user, revoke_other_sessions
+from accounts.lockout import SignInRefused
+from accounts.signin import API, sign_in
+from securityportal.api import ApiView, BadRequest, Refused, validated_input
+from securityportal.client import ClientInfo, client_ip
+from sessions.lifecycle import (
+    NotRevocable,
+    live_sessions_for_user,
+    revoke_other_sessions,
+    revoke_own_session,
+)
 from sessions.models import RevokedReason, Session
+from sessions.refresh import rotate_refresh_token, start_api_session
 from sessions.serializers import (
     LoginInput,
     RefreshInput,
@@ -30,13 +38,15 @@ class LoginView(ApiView):
 
     def post(self, request: Request) -> Response:
         data = validated_input(LoginInput, request)
-        user = authenticate(request._request, username=data["username"], password=data["password"])
-        if user is None:
-            # One answer for unknown users, wrong passwords and inactive users
-            # (user enumeration).
-            raise AuthenticationFailed(
-                "The username or password is incorrect.", code="bad_credentials"
+        try:
+            user = sign_in(
+                request._request,
+                identifier=data["username"],
+                password=data["password"],
+                channel=API,
             )
+        except SignInRefused as refused:
+            raise _refusal(refused) from None
         pair = start_api_session(
             user=user, client=ClientInfo.from_request(request), now=timezone.now()
         )
@@ -44,6 +54,21 @@ class LoginView(ApiView):
         # new API session, which has no cookie store to find it in.
         user_logged_in.send(sender=type(user), request=request, user=user, session=pair.session)
         return Response(TokenPairOutput(pair).data)
+
+
+def _refusal(refused: SignInRefused) -> Exception:
+    if refused.reason == SignInRefused.LOCKED_OUT:
+        return Refused(
+            "Too many failed sign-in attempts; try again later.", "locked_out", refused.retry_after
+        )
+    if refused.reason == SignInRefused.RATE_LIMITED:
+        return Refused(
+            "Too many sign-in attempts from this network; try again later.",
+            "rate_limited",
+            refused.retry_after,
+        )
+    # One answer for unknown users, wrong passwords and inactive users (user enumeration).
+    return AuthenticationFailed("The username or password is incorrect.", code="bad_credentials")
 
 
 class RefreshView(ApiView):
@@ -80,20 +105,21 @@ class SessionListView(ApiView):
 
 
 class SessionDetailView(ApiView):
-    def delete(self, request: Request, session_id: str) -> Response:
-        session = live_session_of(request.user, session_id, timezone.now())
-        if session is None:
-            raise Http404
-        if session.pk == request.auth.pk:
-            raise BadRequest(
-                "This is the current session; sign out with POST /api/auth/logout.",
-                code="current_session",
+    def delete(self, request: Request, session_id: uuid.UUID) -> Response:
+        try:
+            revoke_own_session(
+                user=request.user,
+                session_id=session_id,
+                current=request.auth,
+                ip=client_ip(request),
             )
-        session.revoke(
-            reason=RevokedReason.USER,
-            actor=request.user,
-            ip=client_ip(request),
-        )
+        except NotRevocable as refused:
+            if refused.code == NotRevocable.CURRENT:
+                raise BadRequest(
+                    "This is the current session; sign out with POST /api/auth/logout.",
+                    code="current_session",
+                ) from None
+            raise NotFound("No such session.", code="not_found") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,8 +12,15 @@ class SessionsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from sessions.signals import write_session_at_sign_in
+        from accounts.signals import password_changed
+        from sessions import receivers
 
         # Connected before the audit app's receivers (INSTALLED_APPS order),
         # so they find the row already written.
-        user_logged_in.connect(write_session_at_sign_in, dispatch_uid="write_session_at_sign_in")
+        user_logged_in.connect(
+            receivers.write_session_at_sign_in, dispatch_uid="write_session_at_sign_in"
+        )
+        password_changed.connect(
+            receivers.end_sessions_on_password_change,
+            dispatch_uid="end_sessions_on_password_change",
+        )

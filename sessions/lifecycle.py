@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import effective_policy
 from audit import events
-from sessions.client import ClientInfo
-from sessions.models import Session
+from securityportal.client import ClientInfo
+from sessions.models import RevokedReason, Session
 
 
 def open_session(
@@ -30,9 +30,7 @@ def open_session(
         kind=kind,
         key_hash=key_hash,
         session_data=data,
-        ip=client.ip,
-        user_agent=client.user_agent,
-        device=client.device,
+        **Session.columns_for(client),
         created_at=now,
         last_seen_at=now,
         idle_timeout=policy.idle_timeout,
@@ -45,14 +43,42 @@ def live_sessions_for_user(user: User, now: datetime) -> list[Session]:
     return list(Session.objects.for_user(user).live(now).order_by("-last_seen_at"))
 
 
-def live_session_of(user: User, session_id: object, now: datetime) -> Session | None:
-    """The user's own live session with this id, or None: another user's id (any
-    tenant) is indistinguishable from one that does not exist (no existence oracle)."""
-    try:
-        pk = uuid.UUID(str(session_id))
-    except ValueError:
-        return None
-    return Session.objects.for_user(user).live(now).select_related("user").filter(pk=pk).first()
+class NotRevocable(Exception):
+    """Why ``revoke_own_session`` refused. ``code`` is NOT_FOUND (no such live session
+    of this user: unknown, someone else's, or already ended) or CURRENT (the session
+    making the request; it signs out instead)."""
+
+    NOT_FOUND = "not_found"
+    CURRENT = "current_session"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@transaction.atomic
+def revoke_own_session(
+    *, user: User, session_id: uuid.UUID, current: Session | None, ip: str | None
+) -> Session:
+    """End one of ``user``'s own live sessions, other than ``current``; audited once.
+
+    The page and the API both call this. Another user's id (any tenant) is
+    refused exactly like one that does not exist (no existence oracle)."""
+    session = (
+        Session.objects.for_user(user)
+        .live(timezone.now())
+        .select_related("user")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise NotRevocable(NotRevocable.NOT_FOUND)
+    if current is not None and session.pk == current.pk:
+        raise NotRevocable(NotRevocable.CURRENT)
+    # A second tab may have ended it since it was read: one winner, one audit row.
+    if not session.revoke(reason=RevokedReason.USER, actor=user, ip=ip):
+        raise NotRevocable(NotRevocable.NOT_FOUND)
+    return session
 
 
 @transaction.atomic

@@ -10,60 +10,25 @@ from django.contrib.auth.middleware import (
 )
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
-from django.utils.http import http_date
 from django_htmx.http import HttpResponseClientRedirect
 
-from sessions.client import ClientInfo
+from securityportal.client import ClientInfo
 from sessions.store import SessionStore
 from sessions.validation import record_activity
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's session middleware over this project's store.
-
-    It subclasses Django's so the admin's system check recognises it. Two
-    changes: the store is told who the client is (for the row's IP and
-    device), and the cookie's lifetime follows the row's absolute expiry
+    """Django's session middleware, telling the store who the client is (for the row's
+    IP and device). Django's ``process_response`` saves the session and sets the
+    cookie; its lifetime follows the row's absolute expiry
     (``SessionStore.get_expiry_age``)."""
 
     def process_request(self, request: HttpRequest) -> None:
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         request.session = SessionStore(key, client=ClientInfo.from_request(request))
-
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        session = getattr(request, "session", None)
-        if not isinstance(session, SessionStore):
-            return response
-        if session.accessed:
-            patch_vary_headers(response, ("Cookie",))
-        if session.is_empty():
-            if settings.SESSION_COOKIE_NAME in request.COOKIES:
-                response.delete_cookie(
-                    settings.SESSION_COOKIE_NAME,
-                    path=settings.SESSION_COOKIE_PATH,
-                    domain=settings.SESSION_COOKIE_DOMAIN,
-                    samesite=settings.SESSION_COOKIE_SAMESITE,
-                )
-                patch_vary_headers(response, ("Cookie",))
-            return response
-        if session.modified and response.status_code < 500:
-            session.save()
-            max_age = session.get_expiry_age()
-            response.set_cookie(
-                settings.SESSION_COOKIE_NAME,
-                session.session_key,
-                max_age=max_age,
-                expires=http_date(timezone.now().timestamp() + max_age),
-                domain=settings.SESSION_COOKIE_DOMAIN,
-                path=settings.SESSION_COOKIE_PATH,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=settings.SESSION_COOKIE_HTTPONLY,
-                samesite=settings.SESSION_COOKIE_SAMESITE,
-            )
-        return response
 
 
 def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpResponse:
@@ -77,7 +42,8 @@ def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpRespo
     here = request.htmx.current_url_abs_path if request.htmx else request.get_full_path()
     if request.method == "GET" or request.htmx:
         query["next"] = here or "/"
-    url = f"{settings.LOGIN_URL}?{urlencode(query, safe='/')}" if query else settings.LOGIN_URL
+    login = resolve_url(settings.LOGIN_URL)
+    url = f"{login}?{urlencode(query, safe='/')}" if query else login
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit import events
-from sessions.client import DEVICE_LABEL_MAX, USER_AGENT_MAX
+from securityportal.client import ClientColumns
 
 
 class RevokedReason(models.TextChoices):
@@ -50,7 +50,7 @@ class SessionQuerySet(models.QuerySet):
         )
 
 
-class Session(AbstractBaseSession):
+class Session(ClientColumns, AbstractBaseSession):
     """One sign-in, by a browser or an API client, from creation until revoked or expired.
 
     The browser's cookie key is stored only as its SHA-256 (``key_hash``): a
@@ -80,9 +80,6 @@ class Session(AbstractBaseSession):
         "accounts.Account", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=USER_AGENT_MAX, blank=True)
-    device = models.CharField(max_length=DEVICE_LABEL_MAX, blank=True)
     created_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     idle_timeout = models.DurationField()

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from sessions.models import Session
 
 if TYPE_CHECKING:
-    from sessions.api_sessions import TokenPair
+    from sessions.refresh import TokenPair
 
 
 class LoginInput(serializers.Serializer):

@@ -13,13 +13,16 @@ Differences from django.contrib.sessions' database store, each on purpose:
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.models import User
-from sessions.client import ClientInfo
+from securityportal.client import ClientInfo
+from securityportal.purge import DEFAULT_BATCH_SIZE, delete_in_batches
 from sessions.digest import sha256_hex
 from sessions.lifecycle import open_session
 from sessions.models import RevokedReason, Session
@@ -153,3 +156,28 @@ class SessionStore(SessionBase):
             return super().get_expiry_age(**kwargs)
         remaining = self.row.expire_date - timezone.now() + COOKIE_OUTLIVES_SESSION
         return max(0, int(remaining.total_seconds()))
+
+    @classmethod
+    def clear_expired(cls, *, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+        """Delete the sessions that ended more than ``SESSION_RETENTION_DAYS`` ago, with
+        their refresh tokens; how many sessions were deleted.
+
+        A session ended when it was revoked (``revoked_at``) or, if it was never
+        presented again after lapsing, at its absolute expiry or idle deadline,
+        whichever came first. Live sessions are never touched. Deletes run in
+        batches of ``batch_size``, so this is safe from cron while the site serves
+        (``purge_sessions`` and Django's ``clearsessions`` call it)."""
+        cutoff = timezone.now() - timedelta(days=settings.SESSION_RETENTION_DAYS)
+        idle_deadline = ExpressionWrapper(
+            F("last_seen_at") + F("idle_timeout"), output_field=DateTimeField()
+        )
+        # A lapsed row presented again was ended then, with revoked_at set, so its
+        # retention runs from that moment, not from when it lapsed.
+        revoked_before_cutoff = Q(revoked_at__lt=cutoff)
+        lapsed_before_cutoff = Q(revoked_at__isnull=True) & (
+            Q(expire_date__lt=cutoff) | Q(idle_deadline__lt=cutoff)
+        )
+        ended_before_cutoff = Session.objects.alias(idle_deadline=idle_deadline).filter(
+            revoked_before_cutoff | lapsed_before_cutoff
+        )
+        return delete_in_batches(ended_before_cutoff, batch_size=batch_size)

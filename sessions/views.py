@@ -1,18 +1,26 @@
 """The Active sessions card: its list partial and the sign-out actions behind it."""
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sessions.client import client_ip
-from sessions.lifecycle import live_session_of, live_sessions_for_user, revoke_other_sessions
-from sessions.models import RevokedReason
+from audit.devices import LinkRefused, session_of_disown_token
+from securityportal.client import client_ip
+from sessions.lifecycle import (
+    NotRevocable,
+    live_sessions_for_user,
+    revoke_other_sessions,
+    revoke_own_session,
+)
+from sessions.models import RevokedReason, Session
 
-SECURITY_PAGE = "/settings/security/"
 LIST_PARTIAL = "sessions/sessions_card.html#session-list"
 
 
@@ -30,17 +38,26 @@ def _done(request: HttpRequest, message: str, level: int = messages.SUCCESS) -> 
         context = {**sessions_card_context(request), "status_message": message}
         return render(request, LIST_PARTIAL, context)
     messages.add_message(request, level, message)
-    return redirect(SECURITY_PAGE)
+    return redirect("security")
 
 
 @require_POST
-def revoke(request: HttpRequest, session_id: str) -> HttpResponse:
-    session = live_session_of(request.user, session_id, timezone.now())
-    if session is None:
-        raise Http404("No such session.")
-    if session == request.session.current_row():
-        return _done(request, "This is the device you are using; use Sign out.", messages.ERROR)
-    session.revoke(reason=RevokedReason.USER, actor=request.user, ip=client_ip(request))
+def revoke(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    try:
+        session = revoke_own_session(
+            user=request.user,
+            session_id=session_id,
+            current=request.session.current_row(),
+            ip=client_ip(request),
+        )
+    except NotRevocable as refused:
+        if refused.code == NotRevocable.CURRENT:
+            return _done(
+                request, "This is the device you are using; use Sign out.", messages.ERROR
+            )
+        # Ended elsewhere (another tab, expiry, an owner) since the list was drawn:
+        # the refreshed list shows what is still signed in.
+        return _done(request, "That session had already ended.", messages.INFO)
     return _done(request, f"Signed out {session.device}.")
 
 
@@ -57,5 +74,38 @@ def revoke_others(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         ip=client_ip(request),
     )
-    noun = "session" if count == 1 else "sessions"
-    return _done(request, f"Signed out {count} other {noun}.")
+    # Said so that a repeated request (a double click, a retry) tells the same story:
+    # the state is "only this device", however many the last request ended.
+    if count:
+        noun = "session" if count == 1 else "sessions"
+        return _done(request, f"Signed out {count} other {noun}. Only this device is signed in.")
+    return _done(request, "Only this device is signed in.")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def disown(request: HttpRequest, token: str) -> HttpResponse:
+    """The "This wasn't me" link of a new-device e-mail: GET asks, POST signs that one
+    session out and sends the user on to change their password.
+
+    GET changes nothing, so a mail scanner that follows links cannot sign anyone
+    out; the link needs no sign-in, since its reader may be locked out by the
+    intruder. A forged, altered or expired link does nothing, and a used one
+    finds its session already ended."""
+    try:
+        session_id = session_of_disown_token(token)
+    except LinkRefused as refused:
+        return render(request, "sessions/disown.html", {"refused": refused.code}, status=400)
+    session = Session.objects.select_related("user").filter(pk=session_id).first()
+    if session is None or session.revoked_at is not None:
+        return render(request, "sessions/disown.html", {"already_ended": True})
+    if request.method == "GET":
+        return render(request, "sessions/disown.html", {"session": session})
+    if not session.revoke(reason=RevokedReason.USER, actor=session.user, ip=client_ip(request)):
+        return render(request, "sessions/disown.html", {"already_ended": True})
+    messages.warning(
+        request,
+        f"{session.device} was signed out. Change your password now: whoever signed in "
+        "there knows it.",
+    )
+    return redirect(reverse("security") + "#password-title")

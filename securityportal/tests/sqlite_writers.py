@@ -21,7 +21,7 @@ def main() -> int:
     from django.utils import timezone
 
     from accounts.models import Account, User
-    from sessions.client import ClientInfo
+    from securityportal.client import ClientInfo
     from sessions.lifecycle import open_session
     from sessions.models import Session
 

@@ -37,6 +37,12 @@ def revoke_url(session: Session) -> str:
     return f"/settings/security/sessions/{session.pk}/revoke/"
 
 
+def sessions_card(page: str) -> str:
+    """The Active sessions card of the security page (the page also lists sign-ins)."""
+    start = page.index('aria-labelledby="sessions-title"')
+    return page[start : page.index("</section>", start)]
+
+
 def revoked_events() -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action="session.revoked"))
 
@@ -76,7 +82,7 @@ def test_it_does_not_list_ended_sessions(alice):
     phone = row_of(browser_for(alice, SAFARI_IPHONE))
     phone.revoke(reason="user", actor=alice)
 
-    content = laptop.get("/settings/security/").content.decode()
+    content = sessions_card(laptop.get("/settings/security/").content.decode())
 
     assert str(phone.pk) not in content
     assert "iPhone" not in content
@@ -217,26 +223,29 @@ def test_with_htmx_it_answers_with_the_refreshed_list(alice):
     assert len(revoked_events()) == 1
 
 
+ALREADY_ENDED = "That session had already ended."
+
+
 @pytest.mark.parametrize("owner", ["bob", "carol"])
-def test_it_refuses_another_users_session(alice, bob, carol, owner):
+def test_it_refuses_another_users_session_as_if_it_had_ended(alice, bob, carol, owner):
     laptop = browser_for(alice)
     theirs = row_of(browser_for({"bob": bob, "carol": carol}[owner]))
 
-    response = laptop.post(revoke_url(theirs))
+    response = laptop.post(revoke_url(theirs), follow=True)
     htmx_response = laptop.post(revoke_url(theirs), headers=HTMX)
 
-    assert response.status_code == 404
-    assert htmx_response.status_code == 404
+    assert response.redirect_chain == [("/settings/security/", 302)]
+    assert ALREADY_ENDED in response.content.decode()
+    assert htmx_response.status_code == 200
+    assert ALREADY_ENDED in htmx_response.content.decode()
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     assert theirs.revoked_reason == ""
     assert revoked_events() == []
 
 
-@pytest.mark.parametrize(
-    "session_id", ["not-a-uuid", "123", "%00", str(uuid.UUID(int=0)), str(uuid.uuid4())]
-)
-def test_it_answers_404_for_an_unknown_session_id(alice, session_id):
+@pytest.mark.parametrize("session_id", ["not-a-uuid", "123", "%00", "12345678-1234-1234-1234"])
+def test_it_answers_404_for_a_malformed_session_id(alice, session_id):
     laptop = browser_for(alice)
 
     response = laptop.post(f"/settings/security/sessions/{session_id}/revoke/")
@@ -245,14 +254,42 @@ def test_it_answers_404_for_an_unknown_session_id(alice, session_id):
     assert revoked_events() == []
 
 
-def test_it_answers_404_for_an_already_ended_session(alice):
+@pytest.mark.parametrize("session_id", [str(uuid.UUID(int=0)), str(uuid.UUID(int=2**127 + 7))])
+def test_an_unknown_session_id_is_answered_like_an_ended_session(alice, session_id):
+    laptop = browser_for(alice)
+
+    response = laptop.post(f"/settings/security/sessions/{session_id}/revoke/", headers=HTMX)
+
+    assert response.status_code == 200
+    assert ALREADY_ENDED in response.content.decode()
+    assert revoked_events() == []
+
+
+def test_signing_out_a_session_that_already_ended_refreshes_the_list_and_says_so(alice):
+    laptop = browser_for(alice)
+    phone = row_of(browser_for(alice, SAFARI_IPHONE))
+    tablet = row_of(browser_for(alice, FIREFOX_WINDOWS))
+    laptop.post(revoke_url(phone))
+
+    response = laptop.post(revoke_url(phone), headers=HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert ALREADY_ENDED in content
+    assert revoke_url(phone) not in content
+    assert revoke_url(tablet) in content
+    assert len(revoked_events()) == 1
+
+
+def test_signing_out_an_ended_session_without_javascript_returns_to_the_page_saying_so(alice):
     laptop = browser_for(alice)
     phone = row_of(browser_for(alice, SAFARI_IPHONE))
     laptop.post(revoke_url(phone))
 
-    response = laptop.post(revoke_url(phone))
+    response = laptop.post(revoke_url(phone), follow=True)
 
-    assert response.status_code == 404
+    assert response.redirect_chain == [("/settings/security/", 302)]
+    assert ALREADY_ENDED in response.content.decode()
     assert len(revoked_events()) == 1
 
 
@@ -338,9 +375,36 @@ def test_sign_out_others_with_no_other_session_ends_nothing(alice):
 
     response = laptop.post("/settings/security/sessions/revoke-others/", follow=True)
 
-    assert b"Signed out 0 other sessions." in response.content
+    assert b"Only this device is signed in." in response.content
+    assert b"Signed out 0" not in response.content
     assert row_of(laptop).revoked_at is None
     assert revoked_events() == []
+
+
+def test_a_repeated_sign_out_others_tells_the_same_story_and_ends_nothing_more(alice):
+    laptop = browser_for(alice)
+    browser_for(alice, SAFARI_IPHONE)
+    browser_for(alice, FIREFOX_WINDOWS)
+    url = "/settings/security/sessions/revoke-others/"
+
+    first = laptop.post(url, headers=HTMX).content.decode()
+    second = laptop.post(url, headers=HTMX).content.decode()
+
+    assert "Signed out 2 other sessions. Only this device is signed in." in first
+    assert "Only this device is signed in." in second
+    assert "Signed out 0" not in second
+    assert len(revoked_events()) == 1
+
+
+def test_the_sign_out_others_form_is_disabled_while_its_request_runs(alice):
+    laptop = browser_for(alice)
+    browser_for(alice, SAFARI_IPHONE)
+
+    content = laptop.get("/settings/security/").content.decode()
+
+    dialog = content[content.index('<dialog id="revoke-others-dialog"') :]
+    assert 'hx-disabled-elt="find button[type=submit]"' in dialog
+    assert 'hx-sync="this:drop"' in dialog
 
 
 def test_sign_out_others_counts_only_sessions_that_were_still_live(alice):
@@ -353,7 +417,7 @@ def test_sign_out_others_counts_only_sessions_that_were_still_live(alice):
         # The phone has now been idle past the 60-minute default; the list no
         # longer shows it, so "sign out others" must not claim it either.
         traveller.shift(timedelta(minutes=40))
-        listed = laptop.get("/settings/security/").content.decode()
+        listed = sessions_card(laptop.get("/settings/security/").content.decode())
 
         response = laptop.post("/settings/security/sessions/revoke-others/", follow=True)
 

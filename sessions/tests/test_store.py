@@ -222,13 +222,14 @@ def test_a_signed_out_cookie_no_longer_works(alice):
     assert SessionStore(key).load() == {}
 
 
-def test_logout_by_get_does_not_sign_out(alice):
+def test_logout_by_get_only_asks_and_does_not_sign_out(alice):
     browser = browser_for(alice)
     row = row_of(browser)
 
     response = browser.get("/logout/")
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert b'<form method="post" action="/logout/"' in response.content
     row.refresh_from_db()
     assert row.revoked_at is None
     assert browser.get("/settings/security/").status_code == 200

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import User
 from audit import events
-from sessions.client import ClientInfo
+from securityportal.client import ClientInfo
 from sessions.digest import sha256_hex
 from sessions.lifecycle import open_session
 from sessions.models import RefreshToken, RevokedReason, Session

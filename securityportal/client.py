@@ -1,14 +1,14 @@
-"""Who is on the other end of a request: client IP and a readable device label."""
+"""Who is on the other end of a request: client IP and a readable device label, and the
+columns that record them on a session or a sign-in event."""
 
 from dataclasses import dataclass
 from ipaddress import ip_address
+from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest
 from user_agents import parse
-
-USER_AGENT_MAX = 512
-DEVICE_LABEL_MAX = 128
 
 _OS_NAMES = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 _GENERIC_DEVICES = {"Other", "Generic Smartphone", "Generic Tablet", "Generic Feature Phone"}
@@ -37,14 +37,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def describe_device(user_agent: str) -> str:
-    """A short label such as "Chrome 131 on macOS" or "Mobile Safari 17 on iPhone".
-
-    Cut to DEVICE_LABEL_MAX: the parser copies model names from the client's
-    own header, so a crafted user agent could otherwise overflow the column."""
-    return _device_label(user_agent)[:DEVICE_LABEL_MAX]
-
-
-def _device_label(user_agent: str) -> str:
+    """A short label such as "Chrome 131 on macOS" or "Mobile Safari 17 on iPhone"."""
     if not user_agent:
         return "Unknown device"
     parsed = parse(user_agent)
@@ -69,11 +62,35 @@ class ClientInfo:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "ClientInfo":
-        return cls(
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
-        )
+        # Bounded before parsing: a megabyte header must not reach the parser.
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[: ClientColumns.USER_AGENT_MAX]
+        return cls(ip=client_ip(request), user_agent=user_agent)
 
     @property
     def device(self) -> str:
         return describe_device(self.user_agent)
+
+
+class ClientColumns(models.Model):
+    """The client facts a Session and a LoginEvent both record."""
+
+    USER_AGENT_MAX = 512
+    DEVICE_MAX = 128
+
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=USER_AGENT_MAX, blank=True)
+    device = models.CharField(max_length=DEVICE_MAX, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def columns_for(cls, client: ClientInfo) -> dict[str, Any]:
+        """The column values for ``client``, each cut to its column: the parser copies
+        model names from the client's own header, so a crafted user agent could
+        otherwise overflow the device column."""
+        return {
+            "ip": client.ip,
+            "user_agent": client.user_agent[: cls.USER_AGENT_MAX],
+            "device": client.device[: cls.DEVICE_MAX],
+        }

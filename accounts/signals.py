@@ -1,0 +1,23 @@
+"""Signals the accounts app sends; apps above it (sessions, audit) receive them."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.dispatch import Signal
+
+# Sent by User.save() once a changed password is stored, whatever changed it (the
+# security page, the API, the admin, manage.py changepassword, a shell).
+# Arguments: ``user`` and ``origin`` (a PasswordChangeOrigin, or None).
+password_changed = Signal()
+
+
+@dataclass
+class PasswordChangeOrigin:
+    """Where a password change was made, when a signed-in session made it.
+
+    ``session`` (a sessions.Session) stays signed in while every other session of
+    the user ends; the receiver that ends them fills in ``revoked_count``."""
+
+    session: Any
+    ip: str | None
+    revoked_count: int = 0

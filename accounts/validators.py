@@ -1,0 +1,24 @@
+"""Password rules beyond Django's own."""
+
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+
+
+class MaximumLengthValidator:
+    """Refuse passwords longer than ``max_length`` (1024): far above any passphrase,
+    but a bound, so a megabyte "password" cannot tie up a worker in the hasher.
+    Passwords are never truncated: every character counts."""
+
+    def __init__(self, max_length: int = 1024) -> None:
+        self.max_length = max_length
+
+    def validate(self, password: str, user: User | None = None) -> None:
+        if len(password) > self.max_length:
+            raise ValidationError(
+                f"This password is too long: use at most {self.max_length} characters.",
+                code="password_too_long",
+            )
+
+    def get_help_text(self) -> str:
+        return f"Your password can be up to {self.max_length} characters long."

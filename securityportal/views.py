@@ -1,0 +1,20 @@
+"""Pages composed of several apps' cards."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.forms import ChangePasswordForm
+from audit.views import activity_context
+from sessions.views import sessions_card_context
+
+
+@require_GET
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's security page: password, active sessions, recent activity."""
+    context = {
+        "password_form": ChangePasswordForm(request.user),
+        **sessions_card_context(request),
+        **activity_context(request),
+    }
+    return render(request, "security.html", context)

@@ -1,0 +1,19 @@
+"""The Active sessions card's actions."""
+
+from django.urls import path
+
+from sessions import views
+
+urlpatterns = [
+    path(
+        "settings/security/sessions/revoke-others/",
+        views.revoke_others,
+        name="revoke_other_sessions",
+    ),
+    path("sessions/disown/<str:token>/", views.disown, name="disown_session"),
+    path(
+        "settings/security/sessions/<uuid:session_id>/revoke/",
+        views.revoke,
+        name="revoke_session",
+    ),
+]
