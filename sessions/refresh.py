@@ -55,44 +55,55 @@ def start_api_session(*, user: User, client: ClientInfo, now: datetime) -> Token
 def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> TokenPair:
     """Exchange a refresh token for a new pair, or raise TokenRejected.
 
-    Rotation never branches: the token's row is locked, so concurrent
-    presentations queue; the first rotates and the rest, inside the grace
-    window, are handed the same derived successor. A presentation after the
-    window is a replay of a stolen token (or of a leaked old one): the whole
-    session is revoked, since we cannot tell the thief from the owner."""
+    Rotation never branches: the token's session row is locked, so every
+    presentation of any of the session's tokens queues; the first rotates and
+    the rest, inside the grace window, are handed the same derived successor.
+    A presentation after the window is a replay of a stolen token (or of a
+    leaked old one): the whole session is revoked, since we cannot tell the
+    thief from the owner, and refreshes queued behind it are refused."""
     if not looks_like_refresh_token(token):
         raise TokenRejected("token_invalid", "The refresh token is not valid.")
     grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+    token_hash = sha256_hex(token)
     # Each branch commits before answering: an expiry or a replay found here
     # must stay recorded although the caller receives 401.
     with transaction.atomic():
-        row = (
-            RefreshToken.objects.select_for_update(of=("self",))
-            .select_related("session__user")
-            .filter(token_hash=sha256_hex(token))
+        # Lock the session, not the presented token: a replay of an old token
+        # and a refresh with its successor are different rows, and locking only
+        # those let the successor be rotated while the replay was revoking the
+        # session. Every refresh takes this one lock first, so two refreshes of
+        # a session cannot deadlock, and the row it returns is read after any
+        # revoke that held it, so a refresh queued behind a replay sees the revoke.
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(refresh_tokens__token_hash=token_hash)
             .first()
         )
-        failure = "token_invalid" if row is None else validate_session(row.session, now)
+        # Read the token only now, under the session lock: a copy read before
+        # it could miss a rotation committed while this refresh waited.
+        row = None if session is None else session.refresh_tokens.get(token_hash=token_hash)
+        failure = "token_invalid" if session is None else validate_session(session, now)
         if failure is None and row.rotated_at is None:
             row.rotated_at = now
             row.save(update_fields=["rotated_at"])
-            _store_refresh_token(row.session, successor_of(token), now)
+            _store_refresh_token(session, successor_of(token), now)
         elif failure is None and not row.in_grace(now, grace):
             failure = "token_reused"
-            if row.session.revoke(reason=RevokedReason.REFRESH_REUSE, actor=None, ip=ip):
+            if session.revoke(reason=RevokedReason.REFRESH_REUSE, actor=None, ip=ip):
                 events.record(
                     "refresh_token.reuse_detected",
-                    user=row.session.user,
-                    target=f"session:{row.session.pk}",
+                    user=session.user,
+                    target=f"session:{session.pk}",
                     details={"rotated_at": row.rotated_at.isoformat()},
                     ip=ip,
                 )
         if failure is None:
-            record_activity(row.session, now)
+            record_activity(session, now)
     if failure == "token_invalid":
         raise TokenRejected(failure, "The refresh token is not valid.")
     if failure == "token_reused":
         raise TokenRejected(failure, "This refresh token was already used; the session is ended.")
     if failure is not None:
         raise TokenRejected(failure, "The session of this refresh token has ended.")
-    return _pair(row.session, successor_of(token), now)
+    return _pair(session, successor_of(token), now)

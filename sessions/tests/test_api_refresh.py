@@ -2,10 +2,11 @@
 
 import hashlib
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -281,6 +282,79 @@ def test_concurrent_refreshes_with_one_token_yield_one_successor(alice):
     assert RefreshToken.objects.filter(session=session).count() == 2
     assert RefreshToken.objects.filter(session=session, rotated_at__isnull=False).count() == 1
     assert not AuditEvent.objects.filter(action="refresh_token.reuse_detected").exists()
+
+
+class Presenter(threading.Thread):
+    """Presents one refresh token over its own database connection, whose backend
+    pid it publishes so the test can see when it waits for a lock."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self.pid: int | None = None
+        self.answer = None
+
+    def run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.pid = cursor.fetchone()[0]
+            # A crash must show up as a 500 answer, not vanish with its thread.
+            client = Client(HTTP_USER_AGENT=PYTHON_CLIENT, raise_request_exception=False)
+            self.answer = client.post(
+                "/api/auth/refresh", {"refresh": self.token}, content_type="application/json"
+            )
+        finally:
+            connection.close()
+
+
+def wait_until_settled(presenters: list[Presenter]) -> None:
+    """Return once every presenter has answered or waits for a row lock: nothing
+    can move until the test lets go of the lock it holds."""
+    deadline = time.monotonic() + 30
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_locks WHERE NOT granted AND pid = ANY(%s)",
+                [[presenter.pid for presenter in presenters if presenter.pid is not None]],
+            )
+            waiting = {pid for (pid,) in cursor.fetchall()}
+        if all(not p.is_alive() or p.pid in waiting for p in presenters):
+            return
+        assert time.monotonic() < deadline, "the presenters never settled"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_queued_behind_a_replay_are_refused_and_issue_no_successor(alice, frozen):
+    first = api_login(alice)
+    second = refresh(first["refresh"]).json()
+    frozen.shift(timedelta(seconds=11))
+    session_id = first["session"]["id"]
+
+    with transaction.atomic():
+        # Hold the session row as an in-flight revoke's UPDATE does, so the replay
+        # is first in the queue for it and the current token's refreshes queue after.
+        Session.objects.select_for_update(no_key=True).get(pk=session_id)
+        replay = Presenter(first["refresh"])
+        replay.start()
+        wait_until_settled([replay])
+        assert replay.is_alive(), "the replay did not wait for the session row"
+        current = [Presenter(second["refresh"]) for _ in range(6)]
+        for presenter in current:
+            presenter.start()
+        wait_until_settled([replay, *current])
+    for presenter in [replay, *current]:
+        presenter.join(timeout=60)
+
+    assert_refused(replay.answer, "token_reused")
+    answers = [(p.answer.status_code, p.answer.json().get("code")) for p in current]
+    assert answers == [(401, "session_revoked")] * len(current)
+    session = Session.objects.get(pk=session_id)
+    assert session.revoked_reason == RevokedReason.REFRESH_REUSE
+    # No successor of the current token was stored for the revoked session.
+    assert RefreshToken.objects.filter(session=session).count() == 2
+    assert AuditEvent.objects.filter(action="refresh_token.reuse_detected").count() == 1
 
 
 def test_a_successor_cannot_be_computed_without_the_server_key(settings):
