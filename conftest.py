@@ -141,3 +141,55 @@ def bearer(access: str, user_agent: str = PYTHON_CLIENT) -> Client:
 @pytest.fixture
 def alice_browser(alice) -> Client:
     return browser_for(alice)
+
+
+# Browser tests: Debian's chromium driven by Playwright (marker "browser").
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make between page actions are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def plain_http_cookies(request, settings):
+    """live_server speaks plain HTTP; production's Secure, __Host- cookies are
+    covered by the settings tests."""
+    if request.node.get_closest_marker("browser") is None:
+        return
+    settings.SESSION_COOKIE_SECURE = False
+    settings.SESSION_COOKIE_NAME = "sessionid"
+    settings.CSRF_COOKIE_SECURE = False
+
+
+def sign_in_page(browser, base_url: str, username: str, **context_options):
+    """A new browser context signed in through the real /login/ page; its page."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(**context_options).new_page()
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username or e-mail").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base_url}/settings/security/")
+    return page

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.passwords import change_password
@@ -117,7 +117,6 @@ def password(request: HttpRequest) -> HttpResponse:
     noun = "session was" if count == 1 else "sessions were"
     messages.success(request, f"Your password was changed. {count} other {noun} signed out.")
     # The whole page reloads: the session list has changed too.
-    security_page = reverse("security")
     if request.htmx:
-        return HttpResponseClientRedirect(security_page)
-    return redirect(security_page)
+        return HttpResponseClientRefresh()
+    return redirect(reverse("security") + "#password-title")

@@ -1,60 +1,13 @@
 """The Active sessions card in a real browser: Debian's chromium driven by Playwright."""
 
-import os
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, SAFARI_IPHONE
+from conftest import ARTIFACTS, SAFARI_IPHONE, sign_in_page
 from sessions.models import Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make between page actions are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Browser:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def plain_http_cookies(settings):
-    # live_server speaks plain HTTP; production's Secure, __Host- cookie is
-    # covered by the settings tests.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.SESSION_COOKIE_NAME = "sessionid"
-    settings.CSRF_COOKIE_SECURE = False
-
-
-def sign_in(browser: Browser, base_url: str, username: str, **context_options) -> Page:
-    page = browser.new_context(**context_options).new_page()
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username or e-mail").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/settings/security/")
-    return page
-
+sign_in = sign_in_page
 
 def session_rows(page: Page):
     return page.locator("#session-list .session-row")

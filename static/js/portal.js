@@ -36,3 +36,47 @@ document.addEventListener("htmx:afterSwap", (event) => {
     status.focus();
   }
 });
+
+// Password fields: a Show/Hide toggle each (hidden until this script runs, so a
+// page without JavaScript shows no dead button).
+function enablePasswordToggles(root) {
+  root.querySelectorAll("[data-reveal][hidden]").forEach((button) => {
+    button.hidden = false;
+  });
+}
+enablePasswordToggles(document);
+document.addEventListener("htmx:load", (event) => enablePasswordToggles(event.target));
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-reveal]");
+  if (!button) {
+    return;
+  }
+  const input = document.getElementById(button.dataset.reveal);
+  const showing = input.type === "text";
+  input.type = showing ? "password" : "text";
+  button.textContent = showing ? "Show" : "Hide";
+  button.setAttribute("aria-pressed", String(!showing));
+});
+
+// Hints while typing a new password; the server checks again, with every rule.
+const MIN_LENGTH = 12;
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("[data-password-form]");
+  if (!form) {
+    return;
+  }
+  const fresh = form.elements.namedItem("new_password1");
+  const confirm = form.elements.namedItem("new_password2");
+  const lengthHint = form.querySelector("[data-hint-for=new_password1]");
+  const matchHint = form.querySelector("[data-hint-for=new_password2]");
+  if (fresh && lengthHint) {
+    const missing = MIN_LENGTH - fresh.value.length;
+    lengthHint.textContent =
+      fresh.value && missing > 0 ? `${missing} more character${missing === 1 ? "" : "s"} needed.` : "";
+  }
+  if (fresh && confirm && matchHint) {
+    matchHint.textContent =
+      confirm.value && confirm.value !== fresh.value ? "The two new passwords do not match yet." : "";
+  }
+});

@@ -1,0 +1,38 @@
+"""The Recent activity card in a real browser: failures and successes, and "Load more"."""
+
+import pytest
+from playwright.sync_api import expect
+
+from audit.models import LoginEvent
+from conftest import sign_in_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_failed_sign_in_shows_in_recent_activity_and_older_ones_load_in_place(
+    chromium, live_server, alice
+):
+    for _ in range(12):
+        LoginEvent.objects.create(
+            user=alice, username="alice", channel="api", success=True, device="backup-job"
+        )
+    page = chromium.new_context().new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username or e-mail").fill("alice")
+    page.get_by_label("Password", exact=True).fill("a wrong guess")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("The username or password is incorrect.")
+    page.close()
+
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    card = laptop.get_by_role("region", name="Recent activity")
+    rows = card.locator(".activity-row")
+    expect(rows).to_have_count(10)
+    expect(rows.first).to_contain_text("Signed in")
+    expect(rows.nth(1)).to_contain_text("Failed sign-in")
+
+    laptop.evaluate("window.stillThisPage = true")
+    card.get_by_role("link", name="Load more").click()
+    expect(rows).to_have_count(14)
+    expect(card.get_by_role("link", name="Load more")).to_have_count(0)
+    assert laptop.evaluate("window.stillThisPage") is True
