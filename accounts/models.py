@@ -1,10 +1,14 @@
+from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts import signals
 from accounts.signals import PasswordChangeOrigin
@@ -30,6 +34,24 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, identifier: str) -> "User":
+        """The user a sign-in identifier names: an e-mail if it holds "@", else a
+        username, either in any letter case (uniqueness is case-insensitive too).
+
+        Django's ModelBackend signs in through this, and keeps its defence against
+        user enumeration by timing: an unknown name is hashed like a wrong password."""
+        lookup = "email__iexact" if "@" in identifier else "username__iexact"
+        return self.select_related("account").get(**{lookup: identifier})
+
+    def for_identifier(self, identifier: str) -> "User | None":
+        """``get_by_natural_key``, or None for a name that matches nobody."""
+        try:
+            return self.get_by_natural_key(identifier)
+        except self.model.DoesNotExist:
+            return None
 
 
 class User(AbstractUser):
@@ -70,6 +92,27 @@ class User(AbstractUser):
     @property
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
+
+    # Django ties a browser session to the stored password hash (HASH_SESSION_KEY), so a
+    # rewrite of the hash signs the session out on its next request. A hasher upgrade
+    # at sign-in rewrites the hash without changing the password: every other browser
+    # of the user was signed out, and recorded as a "logout" they never made. Here a
+    # password change ends sessions by their rows (``password_changed``, received by
+    # sessions.receivers), browser and API alike, so the session hash names the user only.
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret)
+        # A session signed in before this rule holds Django's hash of the password:
+        # Django re-keys it onto the one above instead of signing it out.
+        yield super().get_session_auth_hash()
+
+    def _session_hash(self, secret: str) -> str:
+        return salted_hmac(
+            "accounts.User.session_auth_hash", str(self.pk), secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # set_password() keeps the new raw password in _password until it is saved;

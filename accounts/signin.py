@@ -12,7 +12,6 @@ from django.contrib.auth import authenticate, user_login_failed
 from django.http import HttpRequest
 
 from accounts import lockout
-from accounts.backends import find_user
 from accounts.lockout import SignInRefused
 from accounts.models import User
 from securityportal.client import client_ip
@@ -22,7 +21,7 @@ API = "api"
 
 
 def _attempt(request: HttpRequest, identifier: str) -> lockout.Attempt:
-    user = find_user(identifier)
+    user = User.objects.for_identifier(identifier)
     # One tally per person: "BOB", "bob" and bob's e-mail address all count as bob.
     username = user.username.lower() if user is not None else identifier.strip().lower()
     return lockout.Attempt(username=username, ip=client_ip(request))

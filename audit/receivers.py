@@ -9,7 +9,6 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from accounts.backends import find_user
 from accounts.emails import send_security_email
 from accounts.models import User
 from audit import devices, events
@@ -35,7 +34,7 @@ def record_failed_sign_in(
     channel = credentials.get("channel")
     if channel not in LoginEvent.Channel.values:
         channel = LoginEvent.Channel.BROWSER
-    user = find_user(identifier) if identifier else None
+    user = User.objects.for_identifier(identifier) if identifier else None
     if reason is None:
         # Deactivated users are refused like wrong passwords (no enumeration);
         # only the trail tells them apart.

@@ -126,7 +126,8 @@ else:
 
 # Authentication
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+# Django's own backend: User.objects.get_by_natural_key takes a username or an e-mail.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "security"
 LOGOUT_REDIRECT_URL = "/login/?reason=signed_out"
