@@ -6,9 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve, reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -32,6 +34,10 @@ PASSWORD_PARTIAL = "accounts/password_card.html#password-form"
 
 
 def is_return_page(url: str) -> bool:
+    # Only a plain local path: a browser would strip leading spaces and control
+    # characters that urlsplit and resolve() would also forgive.
+    if not url.startswith("/"):
+        return False
     try:
         match = resolve(urlsplit(url).path)
     except Resolver404:
@@ -76,6 +82,7 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+@method_decorator(login_not_required, name="dispatch")
 class LogoutView(auth_views.LogoutView):
     """POST signs out (a GET, such as an <img> on another site, cannot); GET asks
     first. Clear-Site-Data tells the browser to drop cached pages and storage of the

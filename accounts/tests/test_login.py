@@ -131,6 +131,80 @@ def test_it_ignores_a_next_pointing_off_site(alice, next_url):
     assert Session.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/logout/",
+        "/api/auth/me",
+        "/api/auth/sessions",
+        "  /settings/security/",
+        "/settings/security/password/",
+        "/settings/security/sessions/00000000-0000-0000-0000-000000000000/revoke/",
+        "/no/such/page/",
+    ],
+)
+def test_a_next_that_is_not_a_page_to_land_on_goes_to_the_security_page(alice, next_url):
+    response = sign_in("alice", next=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/"
+    assert Session.objects.count() == 1
+
+
+def test_a_next_to_the_sign_out_others_confirmation_is_honoured(alice):
+    response = sign_in("alice", next="/settings/security/sessions/revoke-others/")
+
+    assert response["Location"] == "/settings/security/sessions/revoke-others/"
+
+
+def test_the_form_does_not_carry_a_next_that_is_not_a_page(db):
+    response = browser().get("/login/?next=/logout/")
+
+    assert b'name="next" value=""' in response.content
+
+
+def test_a_signed_out_user_sent_to_login_with_next_logout_is_not_signed_out_again(alice):
+    laptop = browser()
+
+    response = laptop.post(
+        "/login/", {"username": "alice", "password": PASSWORD, "next": "/logout/"}, follow=True
+    )
+
+    assert response.redirect_chain == [("/settings/security/", 302)]
+    assert response.status_code == 200
+    assert Session.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_get_logout_asks_before_signing_out(alice):
+    laptop = browser()
+    laptop.post("/login/", {"username": "alice", "password": PASSWORD})
+
+    response = laptop.get("/logout/")
+
+    assert response.status_code == 200
+    assert b"Sign out?" in response.content
+    assert b'<form method="post" action="/logout/"' in response.content
+    assert Session.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_get_logout_when_signed_out_goes_to_the_login_page(db):
+    response = browser().get("/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?reason=signed_out"
+
+
+def test_signing_out_lands_on_the_login_page_saying_so(alice):
+    laptop = browser()
+    laptop.post("/login/", {"username": "alice", "password": PASSWORD})
+
+    response = laptop.post("/logout/", follow=True)
+
+    assert response.redirect_chain == [("/login/?reason=signed_out", 302)]
+    assert BANNERS["signed_out"] in response.content.decode()
+    assert response.wsgi_request.path == "/login/"
+
+
 def test_the_form_carries_a_safe_next_through_to_the_post(db):
     response = browser().get("/login/?next=/settings/security/%3Fx%3D1")
 
