@@ -2,14 +2,16 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.forms import PASSWORD_MAX
+from accounts.lockout import SignInRefused
 from accounts.models import Account, User
 from accounts.passwords import change_password
-from securityportal.api import ApiView, validated_input
+from accounts.signin import confirm_password
+from securityportal.api import ApiView, Refused, validated_input
 from securityportal.client import client_ip
 from sessions.serializers import RevokedCountOutput
 
@@ -37,13 +39,6 @@ class PasswordInput(serializers.Serializer):
     current_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
     new_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
 
-    def validate_current_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
-            raise serializers.ValidationError(
-                "Your current password is not correct.", code="password_incorrect"
-            )
-        return value
-
     def validate_new_password(self, value: str) -> str:
         try:
             validate_password(value, self.context["user"])
@@ -57,6 +52,19 @@ class PasswordInput(serializers.Serializer):
 class PasswordView(ApiView):
     def put(self, request: Request) -> Response:
         data = validated_input(PasswordInput, request, context={"user": request.user})
+        try:
+            confirm_password(
+                request._request, user=request.user, password=data["current_password"]
+            )
+        except SignInRefused as refused:
+            if refused.retry_after is not None:
+                raise Refused(
+                    "Too many wrong passwords; try again later.", "locked_out", refused.retry_after
+                ) from None
+            raise exceptions.ValidationError(
+                {"current_password": ["Your current password is not correct."]},
+                code="password_incorrect",
+            ) from None
         count = change_password(
             user=request.user,
             new_password=data["new_password"],

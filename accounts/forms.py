@@ -3,9 +3,10 @@ import math
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from accounts.lockout import SignInRefused
-from accounts.signin import BROWSER, sign_in
+from accounts.signin import BROWSER, confirm_password, sign_in
 
 PASSWORD_MAX = 1024
 
@@ -85,8 +86,11 @@ class ChangePasswordForm(PasswordChangeForm):
         "password_incorrect": "Your current password is not correct.",
     }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, request: HttpRequest | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         labels = {
             "old_password": "Current password",
             "new_password1": "New password",
@@ -104,6 +108,21 @@ class ChangePasswordForm(PasswordChangeForm):
             "At least 12 characters; not a common or all-numeric password. "
             "A long passphrase is best."
         )
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        try:
+            confirm_password(self.request, user=self.user, password=old_password)
+        except SignInRefused as refused:
+            if refused.retry_after is not None:
+                raise ValidationError(
+                    f"Too many failed attempts. Try again in {wait_text(refused.retry_after)}.",
+                    code="locked_out",
+                ) from None
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            ) from None
+        return old_password
 
 
 def _max_length_validator(value: str) -> None:

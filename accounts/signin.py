@@ -56,3 +56,16 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
         raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
     lockout.record_success(attempt)
     return user
+
+
+def confirm_password(request: HttpRequest, *, user: User, password: str) -> None:
+    """Check a signed-in user's own password (to change it), or raise SignInRefused.
+
+    Under the same lockout as signing in: someone holding a stolen session cookie
+    or token gets LOGIN_FAILURE_LIMIT guesses at the password, not unlimited ones,
+    and those guesses lock signing in from that IP too."""
+    attempt = lockout.Attempt(username=user.username.lower(), ip=client_ip(request))
+    lockout.check(attempt)
+    if not user.check_password(password):
+        lockout.record_failure(attempt)
+        raise SignInRefused(SignInRefused.BAD_CREDENTIALS)

@@ -109,7 +109,7 @@ def password(request: HttpRequest) -> HttpResponse:
     """The Password card's form: on success every other session ends and this one
     stays signed in, with a new key. Errors come back in the card (HTMX) or on a
     page of their own (a plain form post)."""
-    form = ChangePasswordForm(request.user, request.POST)
+    form = ChangePasswordForm(request.user, request.POST, request=request)
     if not form.is_valid():
         template = PASSWORD_PARTIAL if request.htmx else "accounts/password_page.html"
         return render(request, template, {"password_form": form})

@@ -30,7 +30,9 @@ class Cursor:
     def parse(cls, text: str) -> "Cursor":
         """The cursor ``str()`` wrote, or ValueError."""
         micros, _, event_id = text.partition("-")
-        if not (micros.isdigit() and event_id.isdigit()) or len(text) > 40:
+        # isdigit() alone also passes superscripts and the digits of other scripts
+        # (full-width, Arabic-Indic), which str() never writes: only ASCII makes a cursor.
+        if not (text.isascii() and micros.isdigit() and event_id.isdigit()) or len(text) > 40:
             raise ValueError("not a cursor")
         try:
             created_at = _EPOCH + int(micros) * _MICROSECOND

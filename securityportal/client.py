@@ -62,8 +62,10 @@ class ClientInfo:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "ClientInfo":
-        # Bounded before parsing: a megabyte header must not reach the parser.
-        user_agent = request.META.get("HTTP_USER_AGENT", "")[: ClientColumns.USER_AGENT_MAX]
+        # Bounded before parsing: a megabyte header must not reach the parser. NUL
+        # bytes go: PostgreSQL text cannot hold them, and the insert would fail.
+        user_agent = request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")
+        user_agent = user_agent[: ClientColumns.USER_AGENT_MAX]
         return cls(ip=client_ip(request), user_agent=user_agent)
 
     @property

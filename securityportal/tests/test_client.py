@@ -1,9 +1,9 @@
 """Who is on the other end: the client IP behind trusted proxies, and the device label."""
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
-from conftest import CHROME_MAC, FIREFOX_WINDOWS, PYTHON_CLIENT, SAFARI_IPHONE
+from conftest import CHROME_MAC, FIREFOX_WINDOWS, PASSWORD, PYTHON_CLIENT, SAFARI_IPHONE
 from securityportal.client import ClientColumns, ClientInfo, client_ip, describe_device
 from sessions.models import Session
 
@@ -155,3 +155,27 @@ def test_a_label_always_fits_the_device_column():
 
     assert device.startswith("Chrome Mobile 131 on")
     assert len(device) <= Session._meta.get_field("device").max_length
+
+
+def test_nul_bytes_are_dropped_from_the_user_agent():
+    request = request_from(HTTP_USER_AGENT="Mozilla\x00/5.0 \x00evil")
+
+    assert ClientInfo.from_request(request).user_agent == "Mozilla/5.0 evil"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("password", "expected"), [(PASSWORD, (302, 200)), ("a wrong guess", (200, 401))]
+)
+def test_a_sign_in_with_a_nul_in_its_user_agent_is_answered_not_a_500(alice, password, expected):
+    browser = Client(HTTP_USER_AGENT="Mozilla\x00evil")
+    api = Client(HTTP_USER_AGENT="curl\x00/8")
+
+    page = browser.post("/login/", {"username": "alice", "password": password})
+    token = api.post(
+        "/api/auth/login",
+        {"username": "alice", "password": password},
+        content_type="application/json",
+    )
+
+    assert (page.status_code, token.status_code) == expected

@@ -1,0 +1,415 @@
+"""New-device sign-ins (SPEC §7): flagged, audited and e-mailed once per device, and the
+e-mail's "This wasn't me" link signs out exactly that session, once, while it is fresh."""
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+
+from audit.models import AuditEvent, LoginEvent
+from conftest import (
+    CHROME_MAC,
+    FIREFOX_WINDOWS,
+    PASSWORD,
+    PYTHON_CLIENT,
+    SAFARI_IPHONE,
+    api_login,
+    bearer,
+    browser_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+# The audit app sits below sessions in the import layers, so even its tests reach
+# the session rows through the app registry rather than an import.
+Session = apps.get_model("user_sessions", "Session")
+
+NEW_DEVICE_SUBJECT = "New sign-in to your Security Portal account"
+LINK = re.compile(r"http://testserver(/sessions/disown/[^/\s]+/)")
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def sign_in(client: Client, username: str = "alice") -> None:
+    response = client.post("/login/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+
+
+def sign_out(client: Client) -> None:
+    assert client.post("/logout/").status_code == 302
+
+
+def api_sign_in(user_agent: str, ip: str) -> dict:
+    response = Client(HTTP_USER_AGENT=user_agent, REMOTE_ADDR=ip).post(
+        "/api/auth/login",
+        {"username": "alice", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def last_sign_in() -> LoginEvent:
+    return LoginEvent.objects.filter(success=True).latest("created_at", "id")
+
+
+def new_device_events() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action="login.new_device").order_by("id"))
+
+
+def new_device_mails() -> list:
+    return [message for message in mail.outbox if message.subject == NEW_DEVICE_SUBJECT]
+
+
+def device_cookie_name(client: Client) -> str:
+    [name] = [name for name in client.cookies if name.endswith("device")]
+    return name
+
+
+def row_of(browser: Client) -> Session:
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(key_hash=hashlib.sha256(key.encode()).hexdigest())
+
+
+def link_in(message) -> str:
+    """The path of the "This wasn't me" link in a new-device e-mail."""
+    [path] = LINK.findall(message.body)
+    return path
+
+
+def revoked_events() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action="session.revoked"))
+
+
+def is_signed_in(browser: Client) -> bool:
+    return browser.get("/settings/security/").status_code == 200
+
+
+# Recognising devices
+
+
+def test_the_first_sign_in_from_a_browser_is_flagged_and_emailed_once(alice):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+
+    sign_in(laptop)
+    first = last_sign_in()
+    sign_out(laptop)
+    sign_in(laptop)
+    second = last_sign_in()
+
+    assert first.new_device is True
+    assert second.new_device is False
+    [message] = new_device_mails()
+    assert message.to == ["alice@acme.example"]
+    assert "Chrome 131 on macOS" in message.body
+    assert link_in(message)
+    [event] = new_device_events()
+    assert event.user == alice
+    assert event.actor == alice
+    assert event.target == f"session:{first.session_id}"
+    assert event.details == {"channel": "browser", "device": "Chrome 131 on macOS"}
+
+
+def test_a_browser_without_the_device_cookie_is_a_new_device(alice):
+    sign_in(Client(HTTP_USER_AGENT=CHROME_MAC))
+
+    # Same user agent, same address: only the cookie tells browsers apart.
+    sign_in(Client(HTTP_USER_AGENT=CHROME_MAC))
+
+    assert last_sign_in().new_device is True
+    assert len(new_device_mails()) == 2
+    assert len(new_device_events()) == 2
+
+
+def test_a_forged_device_cookie_counts_as_a_new_device(alice):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+    sign_in(laptop)
+    name = device_cookie_name(laptop)
+    genuine = laptop.cookies[name].value
+    intruder = Client(HTTP_USER_AGENT=CHROME_MAC)
+    value, signature = genuine.rsplit(":", 1)
+    intruder.cookies[name] = f"{value}:{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+
+    sign_in(intruder)
+
+    assert last_sign_in().new_device is True
+    assert len(new_device_mails()) == 2
+    assert intruder.cookies[name].value != genuine
+
+
+def test_the_device_cookie_is_signed_http_only_and_long_lived(alice):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+
+    sign_in(laptop)
+
+    cookie = laptop.cookies[device_cookie_name(laptop)]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert int(cookie["max-age"]) == settings.DEVICE_COOKIE_DAYS * 86400
+    assert ":" in cookie.value
+
+
+def test_an_api_client_is_known_by_user_agent_and_network(alice):
+    api_sign_in(PYTHON_CLIENT, "203.0.113.5")
+    first = last_sign_in()
+    api_sign_in(PYTHON_CLIENT, "203.0.113.77")
+    same_network = last_sign_in()
+    api_sign_in(FIREFOX_WINDOWS, "203.0.113.5")
+    other_agent = last_sign_in()
+    api_sign_in(PYTHON_CLIENT, "198.51.100.5")
+    other_network = last_sign_in()
+
+    assert first.new_device is True
+    assert same_network.new_device is False
+    assert other_agent.new_device is True
+    assert other_network.new_device is True
+    assert len(new_device_mails()) == 3
+    assert [event.details["channel"] for event in new_device_events()] == ["api"] * 3
+
+
+def test_devices_are_known_per_user(alice, bob):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+    sign_in(laptop, "alice")
+    sign_out(laptop)
+
+    sign_in(laptop, "bob")
+
+    assert last_sign_in().user == bob
+    assert last_sign_in().new_device is True
+    assert [message.to for message in new_device_mails()] == [
+        ["alice@acme.example"],
+        ["bob@acme.example"],
+    ]
+
+
+def test_a_failed_sign_in_is_never_flagged_or_emailed(alice):
+    response = Client(HTTP_USER_AGENT=CHROME_MAC).post(
+        "/login/", {"username": "alice", "password": "not the password"}
+    )
+
+    assert response.status_code == 200
+    assert not LoginEvent.objects.filter(new_device=True).exists()
+    assert new_device_mails() == []
+    assert new_device_events() == []
+
+
+def test_the_email_holds_no_secret(alice):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+    sign_in(laptop)
+
+    [message] = new_device_mails()
+
+    for cookie in laptop.cookies.values():
+        assert cookie.value not in message.body
+    assert PASSWORD not in message.body
+
+
+# The "This wasn't me" link
+
+
+@pytest.fixture
+def intruded(alice, bob) -> dict:
+    """alice on her laptop and a script, bob on his browser, and an unknown phone signed
+    in as alice: its e-mail's link is ``link``."""
+    devices = {
+        "laptop": browser_for(alice),
+        "script": api_login(alice),
+        "bobs": browser_for(bob, FIREFOX_WINDOWS),
+    }
+    mail.outbox.clear()
+    devices["phone"] = browser_for(alice, SAFARI_IPHONE)
+    [message] = new_device_mails()
+    devices["link"] = link_in(message)
+    devices["phone_row"] = row_of(devices["phone"])
+    return devices
+
+
+def csrf_checked_reader() -> Client:
+    """Whoever opens the e-mail, in a browser that is not signed in."""
+    return Client(enforce_csrf_checks=True, HTTP_USER_AGENT=CHROME_MAC)
+
+
+def confirm(reader: Client, link: str):
+    page = reader.get(link)
+    assert page.status_code == 200
+    return reader.post(link, {"csrfmiddlewaretoken": reader.cookies["csrftoken"].value})
+
+
+def assert_nothing_revoked(intruded) -> None:
+    assert not Session.objects.filter(revoked_at__isnull=False).exists()
+    assert revoked_events() == []
+
+
+def test_opening_the_link_asks_first_and_changes_nothing(intruded):
+    response = csrf_checked_reader().get(intruded["link"])
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Sign out this session?" in content
+    assert "Mobile Safari 17 on iPhone" in content
+    assert 'method="post"' in content
+    assert is_signed_in(intruded["phone"])
+    assert_nothing_revoked(intruded)
+
+
+def test_confirming_the_link_signs_out_exactly_that_session(alice, intruded):
+    reader = csrf_checked_reader()
+
+    response = confirm(reader, intruded["link"])
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/#password-title"
+    # Not signed in here: the security page sends the reader to sign in first.
+    onward = reader.get(response["Location"])
+    assert onward.status_code == 302
+    assert onward["Location"].startswith("/login/")
+    assert "next=/settings/security/" in onward["Location"]
+    assert not is_signed_in(intruded["phone"])
+    assert is_signed_in(intruded["laptop"])
+    assert is_signed_in(intruded["bobs"])
+    assert bearer(intruded["script"]["access"]).get("/api/auth/me").status_code == 200
+    phone = intruded["phone_row"]
+    phone.refresh_from_db()
+    assert phone.revoked_reason == "user"
+    assert list(Session.objects.filter(revoked_at__isnull=False)) == [phone]
+    [event] = revoked_events()
+    assert event.user == alice
+    assert event.actor == alice
+    assert event.target == f"session:{phone.pk}"
+    assert event.details["reason"] == "user"
+
+
+def test_a_signed_in_reader_lands_on_the_password_card_with_a_warning(intruded):
+    laptop = intruded["laptop"]
+
+    response = laptop.post(intruded["link"], follow=True)
+
+    assert response.redirect_chain == [("/settings/security/#password-title", 302)]
+    content = response.content.decode()
+    assert "Mobile Safari 17 on iPhone was signed out." in content
+    assert "Change your password now" in content
+    assert 'id="password-title"' in content
+    assert is_signed_in(laptop)
+    assert len(revoked_events()) == 1
+
+
+def test_confirming_without_a_csrf_token_is_refused(intruded):
+    reader = csrf_checked_reader()
+    reader.get(intruded["link"])
+
+    response = reader.post(intruded["link"])
+
+    assert response.status_code == 403
+    assert is_signed_in(intruded["phone"])
+    assert_nothing_revoked(intruded)
+
+
+def test_a_replayed_link_finds_the_session_already_ended(intruded):
+    confirm(csrf_checked_reader(), intruded["link"])
+    replayer = csrf_checked_reader()
+
+    page = replayer.get(intruded["link"])
+    replay = replayer.post(
+        intruded["link"], {"csrfmiddlewaretoken": replayer.cookies["csrftoken"].value}
+    )
+
+    assert page.status_code == 200
+    assert b"That session has already ended" in page.content
+    assert replay.status_code == 200
+    assert b"That session has already ended" in replay.content
+    assert len(revoked_events()) == 1
+
+
+def test_a_link_to_a_session_already_signed_out_revokes_nothing(intruded):
+    sign_out(intruded["phone"])
+    before = len(revoked_events())
+
+    response = Client().post(intruded["link"])
+
+    assert response.status_code == 200
+    assert b"That session has already ended" in response.content
+    intruded["phone_row"].refresh_from_db()
+    assert intruded["phone_row"].revoked_reason == "logout"
+    assert len(revoked_events()) == before
+
+
+def test_the_link_works_until_it_expires_and_not_after(alice):
+    with time_machine.travel(START, tick=False) as traveller:
+        browser_for(alice)
+        mail.outbox.clear()
+        browser_for(alice, SAFARI_IPHONE)
+        link = link_in(new_device_mails()[0])
+        lifetime = timedelta(hours=settings.NEW_DEVICE_LINK_HOURS)
+
+        traveller.move_to(START + lifetime - timedelta(minutes=1))
+        fresh = Client().get(link)
+        traveller.move_to(START + lifetime + timedelta(minutes=1))
+        expired_page = Client().get(link)
+        expired_post = Client().post(link)
+
+    assert fresh.status_code == 200
+    assert b"Sign out this session?" in fresh.content
+    assert expired_page.status_code == 400
+    assert b"This link has expired" in expired_page.content
+    assert expired_post.status_code == 400
+    assert b"This link has expired" in expired_post.content
+    assert not Session.objects.filter(revoked_at__isnull=False).exists()
+    assert revoked_events() == []
+
+
+def flipped(link: str, index: int) -> str:
+    """``link`` with the token's character at ``index`` changed."""
+    token = link.removeprefix("/sessions/disown/").removesuffix("/")
+    character = "B" if token[index] != "B" else "C"
+    return f"/sessions/disown/{token[:index]}{character}{token[index + 1 :]}/"
+
+
+@pytest.mark.parametrize("index", [0, 20, -1], ids=["first", "middle", "last"])
+def test_an_altered_link_is_refused_and_revokes_nothing(intruded, index):
+    altered = flipped(intruded["link"], index)
+
+    page = Client().get(altered)
+    post = Client().post(altered)
+
+    assert altered != intruded["link"]
+    assert page.status_code == 400
+    assert b"This link is not valid" in page.content
+    assert post.status_code == 400
+    assert b"This link is not valid" in post.content
+    assert is_signed_in(intruded["phone"])
+    assert_nothing_revoked(intruded)
+
+
+def test_a_cut_short_link_is_refused(intruded):
+    token = intruded["link"].removeprefix("/sessions/disown/").removesuffix("/")
+
+    response = Client().post(f"/sessions/disown/{token[:-5]}/")
+
+    assert response.status_code == 400
+    assert_nothing_revoked(intruded)
+
+
+def test_the_link_of_an_api_sign_in_revokes_that_api_session(alice):
+    browser_for(alice)
+    mail.outbox.clear()
+    script = api_login(alice, PYTHON_CLIENT)
+    [message] = new_device_mails()
+    assert "(API client)" in message.body
+
+    response = Client().post(link_in(message))
+
+    assert response.status_code == 302
+    assert bearer(script["access"]).get("/api/auth/me").status_code == 401
+    refresh = Client().post(
+        "/api/auth/refresh", {"refresh": script["refresh"]}, content_type="application/json"
+    )
+    assert refresh.status_code == 401
+    session = Session.objects.get(pk=script["session"]["id"])
+    assert session.revoked_reason == "user"
+    [event] = revoked_events()
+    assert event.target == f"session:{session.pk}"
