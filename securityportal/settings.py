@@ -105,7 +105,7 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Options spelled in the URL's query string (sqlite:///…?timeout=60) win.
+    # An option written into the URL (sqlite:///…?timeout=60) is deliberate: it wins.
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     # A server database costs a connection handshake (and TLS, authentication) per

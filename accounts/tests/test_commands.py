@@ -8,6 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Account, User
+from audit.models import AuditEvent
+from sessions.models import Session
 
 NEW_PASSWORD = "tangerine lighthouse gravel"
 
@@ -224,7 +226,65 @@ def test_seed_demo_run_twice_creates_nothing_and_prints_no_password(db):
 
     assert len(passwords) == 2
     assert "exists already" in second.getvalue()
+    assert "seed_demo --reset-passwords" in second.getvalue()
     assert not any(password in second.getvalue() for password in passwords)
     assert Account.objects.count() == 1
     assert User.objects.count() == 2
     assert User.objects.get(username="owner").password == owner_hash
+
+
+DEMO_PASSWORD_LINE = re.compile(r"^\s+(owner|member)\s+/ (\S+)$", re.M)
+
+
+def seed_demo(*args: str) -> dict[str, str]:
+    """Run seed_demo; the passwords it printed, by username."""
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return dict(DEMO_PASSWORD_LINE.findall(out.getvalue()))
+
+
+def test_seed_demo_reset_passwords_prints_new_passwords_and_the_old_ones_stop_working(db):
+    first = seed_demo()
+
+    second = seed_demo("--reset-passwords")
+
+    assert set(second) == {"owner", "member"}
+    for username in ("owner", "member"):
+        user = User.objects.get(username=username)
+        assert second[username] != first[username]
+        assert user.check_password(second[username])
+        assert not user.check_password(first[username])
+    assert Account.objects.count() == 1
+    assert User.objects.count() == 2
+
+
+def test_seed_demo_reset_passwords_ends_the_demo_users_sessions_and_is_audited(db, client):
+    first = seed_demo()
+    response = client.post("/login/", {"username": "owner", "password": first["owner"]})
+    assert response.status_code == 302
+    owner = User.objects.get(username="owner")
+
+    seed_demo("--reset-passwords")
+
+    # A demo password that leaked must not leave its sessions signed in.
+    assert client.get("/settings/security/").status_code == 302
+    session = Session.objects.get(user=owner)
+    assert session.revoked_reason == "password_change"
+    assert AuditEvent.objects.filter(action="password.changed", user=owner).count() == 1
+
+
+def test_seed_demo_reset_passwords_on_a_fresh_database_creates_the_demo_account(db):
+    passwords = seed_demo("--reset-passwords")
+
+    assert User.objects.get(username="owner").check_password(passwords["owner"])
+    assert User.objects.get(username="member").check_password(passwords["member"])
+
+
+def test_seed_demo_reset_passwords_without_the_demo_member_changes_nothing_and_says_the_fix(db):
+    first = seed_demo()
+    User.objects.filter(username="member").delete()
+
+    with pytest.raises(CommandError, match=r"manage\.py create_user member --account Demo"):
+        seed_demo("--reset-passwords")
+
+    assert User.objects.get(username="owner").check_password(first["owner"])

@@ -88,11 +88,9 @@ def is_security_page(url: str) -> bool:
 
 
 def reloads_the_security_page(response) -> bool:
-    """What HTMX is told after a change: load the security page afresh, since its
-    session list changed too (HX-Refresh from the page, or HX-Redirect to it)."""
-    if response.get("HX-Refresh") == "true":
-        return True
-    return is_security_page(response.get("HX-Redirect", ""))
+    """What HTMX is told after a change: reload the security page it was sent from,
+    since its session list changed too."""
+    return response.get("HX-Refresh") == "true"
 
 
 def password_events() -> list[AuditEvent]:

@@ -1,6 +1,7 @@
 """Configuration from the environment: the typed readers, and settings.py refusing to
 start with a dangerous or contradictory environment."""
 
+import json
 import subprocess
 
 import pytest
@@ -215,3 +216,61 @@ def test_settings_refuse_a_bad_environment_naming_the_variable(overrides, messag
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+# The database settings
+
+
+DATABASE_PROBE = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps(settings.DATABASES['default'], default=str))"
+)
+
+
+def load_database(**overrides: str | None) -> dict:
+    result = run_python("-c", DATABASE_PROBE, **overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_sqlite_database_url_gets_the_same_options_as_sqlite_path(tmp_path):
+    # Without them a server on DATABASE_URL=sqlite:///… answers concurrent writes
+    # with 500 "database is locked" (deferred transactions, no busy timeout).
+    path = str(tmp_path / "portal.sqlite3")
+
+    by_url = load_database(DATABASE_URL=f"sqlite:///{path}")
+    by_path = load_database(SQLITE_PATH=path)
+
+    assert by_url["ENGINE"] == by_path["ENGINE"] == "django.db.backends.sqlite3"
+    assert by_url["NAME"] == by_path["NAME"] == path
+    assert by_url["OPTIONS"] == by_path["OPTIONS"]
+    assert by_url["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert by_url["OPTIONS"]["timeout"] == 20
+    assert "PRAGMA journal_mode=WAL;" in by_url["OPTIONS"]["init_command"]
+    assert by_url["CONN_MAX_AGE"] == by_path.get("CONN_MAX_AGE", 0) == 0
+
+
+def test_an_option_in_a_sqlite_database_url_overrides_the_default(tmp_path):
+    options = load_database(DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}?timeout=60")[
+        "OPTIONS"
+    ]
+
+    assert options["timeout"] == 60
+    assert options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_postgres_database_url_keeps_connections_and_gets_no_sqlite_options():
+    database = load_database(DATABASE_URL="postgres://portal:secret@db.example:5432/portal")
+
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["CONN_MAX_AGE"] == 60
+    assert "transaction_mode" not in database.get("OPTIONS", {})
+    assert "init_command" not in database.get("OPTIONS", {})
+
+
+def test_settings_refuse_a_database_url_of_an_unknown_scheme_naming_both_forms():
+    result = run_python("-c", DATABASE_PROBE, DATABASE_URL="sqlite3:///portal.sqlite3")
+
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a database URL" in result.stderr
+    assert "sqlite:////ABSOLUTE/PATH" in result.stderr

@@ -9,6 +9,7 @@ from sessions.models import Session
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 sign_in = sign_in_page
 
+
 def session_rows(page: Page):
     return page.locator("#session-list .session-row")
 

@@ -1,40 +1,90 @@
 import secrets
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Account, User
 from accounts.provisioning import create_account, create_user
 
 DEMO_ACCOUNT = "Demo"
+DEMO_USERNAMES = {"owner": User.Role.OWNER, "member": User.Role.MEMBER}
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class Command(BaseCommand):
-    help = "Create the demo account (an owner and a member) once, printing their passwords."
+    help = (
+        "Create the demo account (an owner and a member) once, printing their passwords; "
+        "with --reset-passwords, give them new ones."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Set and print new passwords for the demo owner and member "
+            "(their sessions end, as on any password change).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if Account.objects.filter(name=DEMO_ACCOUNT).exists():
+        if not Account.objects.filter(name=DEMO_ACCOUNT).exists():
+            passwords = self._create_demo_account()
+            self.stdout.write("Demo account created. These passwords are shown only now:")
+        elif options["reset_passwords"]:
+            passwords = self._reset_passwords()
+            self.stdout.write("New demo passwords; the old ones no longer work:")
+        else:
+            # The passwords are stored only as hashes, so they cannot be shown again.
             self.stdout.write(
-                "The demo account exists already; its passwords were printed when it was made."
+                "The demo account exists already; its passwords were printed when it was "
+                "made. For new ones: manage.py seed_demo --reset-passwords "
+                "(make demo-passwords)."
             )
             return
-        owner_password = secrets.token_urlsafe(12)
-        member_password = secrets.token_urlsafe(12)
-        with transaction.atomic():
-            create_account(
-                name=DEMO_ACCOUNT,
-                owner_username="owner",
-                owner_email="owner@demo.example",
-                password=owner_password,
+        for username in DEMO_USERNAMES:
+            self.stdout.write(f"  {username:<6} / {passwords[username]}")
+
+    @transaction.atomic
+    def _create_demo_account(self) -> dict[str, str]:
+        passwords = {username: _new_password() for username in DEMO_USERNAMES}
+        create_account(
+            name=DEMO_ACCOUNT,
+            owner_username="owner",
+            owner_email="owner@demo.example",
+            password=passwords["owner"],
+        )
+        create_user(
+            username="member",
+            email="member@demo.example",
+            account_name=DEMO_ACCOUNT,
+            role=User.Role.MEMBER,
+            password=passwords["member"],
+        )
+        return passwords
+
+    @transaction.atomic
+    def _reset_passwords(self) -> dict[str, str]:
+        users = {
+            user.username: user
+            for user in User.objects.filter(
+                account__name=DEMO_ACCOUNT, username__in=DEMO_USERNAMES
             )
-            create_user(
-                username="member",
-                email="member@demo.example",
-                account_name=DEMO_ACCOUNT,
-                role=User.Role.MEMBER,
-                password=member_password,
-            )
-        self.stdout.write("Demo account created. These passwords are shown only now:")
-        self.stdout.write(f"  owner  / {owner_password}")
-        self.stdout.write(f"  member / {member_password}")
+        }
+        for username, role in DEMO_USERNAMES.items():
+            if username not in users:
+                raise CommandError(
+                    f"The demo account has no user {username!r}; nothing was changed. Add it "
+                    f"with: manage.py create_user {username} --account {DEMO_ACCOUNT} "
+                    f"--email {username}@demo.example --role {role}"
+                )
+        passwords = {}
+        for username in DEMO_USERNAMES:
+            passwords[username] = _new_password()
+            # save() sends password_changed: the user's sessions end and the change
+            # is audited, so a leaked old demo password stops working everywhere.
+            users[username].set_password(passwords[username])
+            users[username].save(update_fields=["password"])
+        return passwords

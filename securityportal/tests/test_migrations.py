@@ -1,0 +1,9 @@
+"""The models and their migrations agree: a fresh database gets every column and index."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
