@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.cache import cache
 from django.test import Client
 
@@ -77,6 +78,22 @@ def fast_password_hashing(settings):
 def fresh_counters():
     """Lockout and rate-limit counters live in the cache: every test starts at zero."""
     cache.clear()
+
+
+class PasswordHashes:
+    """Counts the passwords hashed from now on. MD5PasswordHasher.verify() hashes
+    through encode(), so counting encode() counts every hash, whether it stores a
+    password or checks one."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real_encode = MD5PasswordHasher.encode
+
+        def counting_encode(hasher: MD5PasswordHasher, password: str, salt: str) -> str:
+            self.count += 1
+            return real_encode(hasher, password, salt)
+
+        monkeypatch.setattr(MD5PasswordHasher, "encode", counting_encode)
 
 
 def _make_user(username: str, account: Account, role: str) -> User:

@@ -6,11 +6,11 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.forms import PASSWORD_MAX
-from accounts.lockout import SignInRefused
+from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account, User
 from accounts.passwords import change_password
 from accounts.signin import confirm_password
+from accounts.validators import PASSWORD_MAX
 from securityportal.api import ApiView, Refused, validated_input
 from securityportal.client import client_ip
 from sessions.serializers import RevokedCountOutput
@@ -58,9 +58,7 @@ class PasswordView(ApiView):
             )
         except SignInRefused as refused:
             if refused.retry_after is not None:
-                raise Refused(
-                    "Too many wrong passwords; try again later.", "locked_out", refused.retry_after
-                ) from None
+                raise Refused(refusal_text(refused), refused.reason, refused.retry_after) from None
             raise exceptions.ValidationError(
                 {"current_password": ["Your current password is not correct."]},
                 code="password_incorrect",

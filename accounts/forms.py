@@ -1,20 +1,14 @@
-import math
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 
-from accounts.lockout import SignInRefused
+from accounts.lockout import SignInRefused, refusal_text
+from accounts.models import Account
+from accounts.policy import PRESETS, resolve, validate_overrides
 from accounts.signin import BROWSER, confirm_password, sign_in
-
-PASSWORD_MAX = 1024
-
-
-def wait_text(seconds: int) -> str:
-    """ "1 minute", "15 minutes": how long a refused client should wait, rounded up."""
-    minutes = max(1, math.ceil(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+from accounts.validators import PASSWORD_MAX
 
 
 class SignInForm(AuthenticationForm):
@@ -63,17 +57,8 @@ class SignInForm(AuthenticationForm):
 
     def _refusal(self, refused: SignInRefused) -> ValidationError:
         self.retry_after = refused.retry_after
-        if refused.reason == SignInRefused.LOCKED_OUT:
-            return ValidationError(
-                f"Too many failed attempts. Try again in {wait_text(refused.retry_after)}.",
-                code="locked_out",
-            )
-        if refused.reason == SignInRefused.RATE_LIMITED:
-            return ValidationError(
-                "Too many sign-in attempts from your network. "
-                f"Try again in {wait_text(refused.retry_after)}.",
-                code="rate_limited",
-            )
+        if refused.retry_after is not None:
+            return ValidationError(refusal_text(refused), code=refused.reason)
         return self.get_invalid_login_error()
 
 
@@ -99,9 +84,8 @@ class ChangePasswordForm(PasswordChangeForm):
         for name, label in labels.items():
             field = self.fields[name]
             field.label = label
-            field.max_length = PASSWORD_MAX
             field.widget.attrs["maxlength"] = str(PASSWORD_MAX)
-            field.validators.append(_max_length_validator)
+            field.validators.append(MaxLengthValidator(PASSWORD_MAX))
         self.fields["old_password"].widget.attrs.pop("autofocus", None)
         self.fields["new_password1"].widget.attrs["minlength"] = "12"
         self.fields["new_password1"].help_text = (
@@ -115,16 +99,76 @@ class ChangePasswordForm(PasswordChangeForm):
             confirm_password(self.request, user=self.user, password=old_password)
         except SignInRefused as refused:
             if refused.retry_after is not None:
-                raise ValidationError(
-                    f"Too many failed attempts. Try again in {wait_text(refused.retry_after)}.",
-                    code="locked_out",
-                ) from None
+                raise ValidationError(refusal_text(refused), code=refused.reason) from None
             raise ValidationError(
                 self.error_messages["password_incorrect"], code="password_incorrect"
             ) from None
         return old_password
 
 
-def _max_length_validator(value: str) -> None:
-    if len(value) > PASSWORD_MAX:
-        raise ValidationError(f"Use at most {PASSWORD_MAX} characters.", code="password_too_long")
+class SessionPolicyForm(forms.Form):
+    """The owner page's Policy card: a preset, or custom limits; checked by
+    ``accounts.policy.validate_overrides``, the rule the API and the admin share."""
+
+    PRESET_CHOICES = [
+        ("strict", "Strict"),
+        ("standard", "Standard"),
+        ("custom", "Custom"),
+    ]
+
+    preset = forms.ChoiceField(choices=PRESET_CHOICES, widget=forms.RadioSelect)
+    idle_minutes = forms.IntegerField(
+        label="Idle limit (minutes)",
+        required=False,
+        error_messages={"invalid": "Enter a whole number of minutes."},
+    )
+    absolute_minutes = forms.IntegerField(
+        label="Absolute limit (minutes)",
+        required=False,
+        error_messages={"invalid": "Enter a whole number of minutes."},
+    )
+    apply_now = forms.BooleanField(label="Also apply to signed-in sessions now", required=False)
+    # Set by the preview step: the owner has seen how many sessions this ends.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_account(cls, account: Account) -> "SessionPolicyForm":
+        idle, absolute = account.session_idle_minutes, account.session_absolute_minutes
+        preset = next(
+            (name for name, values in PRESETS.items() if values == (idle, absolute)), "custom"
+        )
+        effective = resolve(idle, absolute)
+        return cls(
+            initial={
+                "preset": preset,
+                "idle_minutes": effective.idle_minutes,
+                "absolute_minutes": effective.absolute_minutes,
+            }
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        preset = cleaned.get("preset")
+        if preset is None or self.has_error("idle_minutes") or self.has_error("absolute_minutes"):
+            return cleaned
+        if preset == "custom":
+            idle, absolute = cleaned.get("idle_minutes"), cleaned.get("absolute_minutes")
+        else:
+            idle, absolute = PRESETS[preset]
+        try:
+            validate_overrides(idle_minutes=idle, absolute_minutes=absolute)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error(field, messages)
+            return cleaned
+        cleaned["overrides"] = (idle, absolute)
+        return cleaned
+
+
+class ReauthForm(forms.Form):
+    reauth_password = forms.CharField(
+        label="Your password",
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )

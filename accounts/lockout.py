@@ -13,6 +13,7 @@ counts against the same tally), or the identifier as typed, lowercased, when no
 such user exists, so unknown names are locked exactly like known ones.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,6 +41,20 @@ class SignInRefused(Exception):
         self.retry_after = retry_after
 
 
+def wait_text(seconds: int) -> str:
+    """ "1 minute", "15 minutes": how long a refused client should wait, rounded up."""
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def refusal_text(refused: SignInRefused) -> str:
+    """What a person or a client is told about a refusal that waiting will end."""
+    wait = wait_text(refused.retry_after or 60)
+    if refused.reason == SignInRefused.RATE_LIMITED:
+        return f"Too many sign-in attempts from your network. Try again in {wait}."
+    return f"Too many failed attempts. Try again in {wait}."
+
+
 @dataclass(frozen=True)
 class Attempt:
     username: str
@@ -50,10 +65,14 @@ class Attempt:
         return f"{self.username}\n{self.ip or '-'}"
 
 
-def check(attempt: Attempt) -> None:
-    """Raise SignInRefused when ``attempt`` may not even be tried; this runs before
-    any password is hashed, so a locked-out guess costs no hashing time. Counts the
-    attempt against its IP's rate."""
+def admit(attempt: Attempt) -> None:
+    """Let ``attempt`` have its password checked, or raise SignInRefused. This runs
+    before any password is hashed, so a refused guess costs no hashing time.
+
+    The attempt is counted as a failure up front, with the cache's atomic
+    increment: a burst of parallel guesses cannot all be admitted before the
+    first of them is counted (a race that would let fifty simultaneous requests
+    try fifty passwords). ``record_success`` takes the count back."""
     if attempt.ip is not None:
         requests, seconds = settings.LOGIN_RATE_PER_IP
         wait = ratelimit.hit(_IP, attempt.ip, limit=requests, seconds=seconds)
@@ -65,21 +84,29 @@ def check(attempt: Attempt) -> None:
     )
     if wait:
         raise SignInRefused(SignInRefused.LOCKED_OUT, wait)
+    lockout_seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
+    pair = ratelimit.count_failure(_PAIR, attempt.pair, seconds=lockout_seconds)
+    username = ratelimit.count_failure(_USERNAME, attempt.username, seconds=_HOUR)
+    if pair > settings.LOGIN_FAILURE_LIMIT:
+        raise SignInRefused(SignInRefused.LOCKED_OUT, lockout_seconds)
+    if username > settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
+        raise SignInRefused(SignInRefused.LOCKED_OUT, _HOUR)
 
 
 def record_failure(attempt: Attempt) -> None:
-    """Count a wrong password; lock the pair or the username once it reaches its limit."""
+    """The admitted attempt was a wrong password (already counted): lock the pair
+    or the username once its tally reaches the limit."""
     lockout_seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
-    failures = ratelimit.count_failure(_PAIR, attempt.pair, seconds=lockout_seconds)
-    if failures >= settings.LOGIN_FAILURE_LIMIT:
+    if ratelimit.tally(_PAIR, attempt.pair) >= settings.LOGIN_FAILURE_LIMIT:
         ratelimit.lock(_PAIR, attempt.pair, seconds=lockout_seconds)
         ratelimit.forget(_PAIR, attempt.pair)
-    failures = ratelimit.count_failure(_USERNAME, attempt.username, seconds=_HOUR)
-    if failures >= settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
+    if ratelimit.tally(_USERNAME, attempt.username) >= settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
         ratelimit.lock(_USERNAME, attempt.username, seconds=_HOUR)
         ratelimit.forget(_USERNAME, attempt.username)
 
 
 def record_success(attempt: Attempt) -> None:
-    """The right password from this IP: its earlier typos there are forgiven."""
+    """The right password: this attempt was no failure, and the IP's earlier typos
+    for this username are forgiven."""
     ratelimit.forget(_PAIR, attempt.pair)
+    ratelimit.uncount(_USERNAME, attempt.username)

@@ -4,13 +4,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts import signals
+from accounts import roles, signals
+from accounts.policy import validate_overrides
 from accounts.signals import PasswordChangeOrigin
 
 # No "@" in usernames: the sign-in field takes a username or an e-mail, and an
@@ -35,6 +37,19 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The session policy rule of ``accounts.policy.validate_overrides``, with its
+        errors on this model's fields (the admin's form shows them there)."""
+        try:
+            validate_overrides(
+                idle_minutes=self.session_idle_minutes,
+                absolute_minutes=self.session_absolute_minutes,
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {f"session_{field}": messages for field, messages in error.message_dict.items()}
+            ) from None
+
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, identifier: str) -> "User":
@@ -43,14 +58,23 @@ class UserManager(DjangoUserManager):
 
         Django's ModelBackend signs in through this, and keeps its defence against
         user enumeration by timing: an unknown name is hashed like a wrong password."""
-        lookup = "email__iexact" if "@" in identifier else "username__iexact"
-        return self.select_related("account").get(**{lookup: identifier})
+        field = "email" if "@" in identifier else "username"
+        # Compared exactly as the unique constraints compare (the database's
+        # lower() on both sides), so at most one user can match: a case-folding
+        # lookup such as __iexact (upper()) could match two users whose names
+        # differ only in letters that fold differently (Greek final and medial
+        # sigma, the long s and s).
+        return (
+            self.select_related("account")
+            .alias(folded=Lower(field))
+            .get(folded=Lower(models.Value(identifier, output_field=models.CharField())))
+        )
 
     def for_identifier(self, identifier: str) -> "User | None":
         """``get_by_natural_key``, or None for a name that matches nobody."""
         try:
             return self.get_by_natural_key(identifier)
-        except self.model.DoesNotExist:
+        except (self.model.DoesNotExist, self.model.MultipleObjectsReturned):
             return None
 
 
@@ -114,12 +138,48 @@ class User(AbstractUser):
             "accounts.User.session_auth_hash", str(self.pk), secret=secret, algorithm="sha256"
         ).hexdigest()
 
+    @classmethod
+    def from_db(cls, db: str, field_names: Any, values: Any) -> "User":
+        user = super().from_db(db, field_names, values)
+        # The hash as loaded: a save that stores another one changed the password,
+        # whichever way it was set (set_password, a hash assigned directly,
+        # set_unusable_password).
+        user._stored_password = user.__dict__.get("password")
+        return user
+
+    def check_password(self, raw_password: str) -> bool:
+        # A hasher upgrade at sign-in stores a new hash inside this call; the
+        # password is the same, so no session may end for it.
+        self._upgrading_hash = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._upgrading_hash = False
+
+    def _password_is_changing(self, update_fields: Any) -> bool:
+        if self._state.adding or getattr(self, "_upgrading_hash", False):
+            return False  # a new user's first password; a hasher upgrade
+        if update_fields is not None and "password" not in update_fields:
+            return False
+        stored = getattr(self, "_stored_password", None)
+        return self._password is not None or (stored is not None and self.password != stored)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # set_password() keeps the new raw password in _password until it is saved;
-        # Django clears it before saving a hasher upgrade at sign-in, which is not
-        # a change. A new user's first password is not a change either.
-        password_changed = self._password is not None and not self._state.adding
+        update_fields = kwargs.get("update_fields")
+        password_changed = self._password_is_changing(update_fields)
+        role_saved = update_fields is None or not {"role", "is_staff", "is_superuser"}.isdisjoint(
+            update_fields
+        )
+        if role_saved:
+            # Staff status follows the role and nothing else: a form, an import or a
+            # script that sets is_staff on a member cannot open the admin to them.
+            self.is_staff = roles.staff_for(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "is_staff"}
         super().save(*args, **kwargs)
+        self._stored_password = self.password
+        if role_saved:
+            roles.sync_owner_group(self)
         if password_changed:
             origin, self.password_change_origin = self.password_change_origin, None
             signals.password_changed.send(sender=User, user=self, origin=origin)

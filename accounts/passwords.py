@@ -1,11 +1,13 @@
 """Changing one's own password from a signed-in session: the page and the API call this."""
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from accounts.signals import PasswordChangeOrigin
 
 
+@sensitive_variables("new_password")
 @transaction.atomic
 def change_password(*, user: User, new_password: str, session: object, ip: str | None) -> int:
     """Store ``new_password`` for ``user``; every session but ``session`` ends.

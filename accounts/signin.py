@@ -10,6 +10,7 @@ wrong password; this module sends it for the refusals Django never sees.
 
 from django.contrib.auth import authenticate, user_login_failed
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import lockout
 from accounts.lockout import SignInRefused
@@ -37,6 +38,7 @@ def _refuse(request: HttpRequest, identifier: str, channel: str, refused: SignIn
     raise refused
 
 
+@sensitive_variables("password")
 def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: str) -> User:
     """The user ``identifier`` (username or e-mail) and ``password`` name, or SignInRefused.
 
@@ -45,7 +47,7 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     records the deactivated case as ``inactive``."""
     attempt = _attempt(request, identifier)
     try:
-        lockout.check(attempt)
+        lockout.admit(attempt)
     except SignInRefused as refused:
         _refuse(request, identifier, channel, refused)
     # ``channel`` travels with the credentials so the audit trail can tell the
@@ -58,6 +60,7 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     return user
 
 
+@sensitive_variables("password")
 def confirm_password(request: HttpRequest, *, user: User, password: str) -> None:
     """Check a signed-in user's own password (to change it), or raise SignInRefused.
 
@@ -65,7 +68,8 @@ def confirm_password(request: HttpRequest, *, user: User, password: str) -> None
     or token gets LOGIN_FAILURE_LIMIT guesses at the password, not unlimited ones,
     and those guesses lock signing in from that IP too."""
     attempt = lockout.Attempt(username=user.username.lower(), ip=client_ip(request))
-    lockout.check(attempt)
+    lockout.admit(attempt)
     if not user.check_password(password):
         lockout.record_failure(attempt)
         raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
+    lockout.record_success(attempt)

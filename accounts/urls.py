@@ -2,10 +2,16 @@
 
 from django.urls import path
 
-from accounts import views
+from accounts import owner_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("settings/security/password/", views.password, name="change_password"),
+    path("account/security/", owner_views.account_security, name="account_security"),
+    path(
+        "account/security/revoke-sessions/",
+        owner_views.revoke_sessions,
+        name="account_revoke_sessions",
+    ),
 ]

@@ -4,13 +4,16 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 
+# Far above any passphrase, but a bound: a megabyte "password" must not tie up a
+# worker in the hasher. Every field that takes a password uses it.
+PASSWORD_MAX = 1024
+
 
 class MaximumLengthValidator:
-    """Refuse passwords longer than ``max_length`` (1024): far above any passphrase,
-    but a bound, so a megabyte "password" cannot tie up a worker in the hasher.
-    Passwords are never truncated: every character counts."""
+    """Refuse passwords longer than ``max_length`` (PASSWORD_MAX). Passwords are
+    never truncated: every character counts."""
 
-    def __init__(self, max_length: int = 1024) -> None:
+    def __init__(self, max_length: int = PASSWORD_MAX) -> None:
         self.max_length = max_length
 
     def validate(self, password: str, user: User | None = None) -> None:

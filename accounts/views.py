@@ -2,15 +2,15 @@
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -18,6 +18,7 @@ from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.passwords import change_password
 from audit.devices import remember_device
 from securityportal.client import client_ip
+from sessions.middleware import login_url
 
 LOGIN_REASONS = {
     "session_expired": (
@@ -30,6 +31,11 @@ LOGIN_REASONS = {
 # /logout/, an action that only takes POST, a URL that matches nothing) lands on
 # the security page: a link can only send a user to a page made to be landed on.
 RETURN_PAGES = frozenset({"security", "revoke_other_sessions"})
+# The admin sends owners here to sign in, so a sign-in may return to its pages:
+# its index, an app's page, a list, an object's change or history page. Not its
+# logout, autocomplete, add, delete or password pages.
+ADMIN_RETURN_PAGES = frozenset({"index", "app_list"})
+ADMIN_RETURN_SUFFIXES = ("_changelist", "_change", "_history")
 PASSWORD_PARTIAL = "accounts/password_card.html#password-form"
 
 
@@ -42,11 +48,12 @@ def is_return_page(url: str) -> bool:
         match = resolve(urlsplit(url).path)
     except Resolver404:
         return False
+    if match.namespace == "admin":
+        name = match.url_name or ""
+        return name in ADMIN_RETURN_PAGES or (
+            name.endswith(ADMIN_RETURN_SUFFIXES) and "password" not in name
+        )
     return match.view_name in RETURN_PAGES
-
-
-def login_url(reason: str) -> str:
-    return f"{resolve_url(settings.LOGIN_URL)}?reason={reason}"
 
 
 class LoginView(auth_views.LoginView):
@@ -104,6 +111,7 @@ class LogoutView(auth_views.LogoutView):
         return login_url("signed_out")
 
 
+@sensitive_post_parameters()
 @require_POST
 def password(request: HttpRequest) -> HttpResponse:
     """The Password card's form: on success every other session ends and this one

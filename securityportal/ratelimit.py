@@ -5,6 +5,7 @@ server process and host counts against the same numbers. Keys are hashed, so
 whatever a client typed (a username with spaces, a megabyte of text) makes a
 short, valid cache key and never reaches the cache in clear."""
 
+import contextlib
 import hashlib
 import math
 
@@ -49,6 +50,16 @@ def count_failure(kind: str, subject: str, *, seconds: int) -> int:
     except ValueError:
         cache.set(key, 1, timeout=seconds)
         return 1
+
+
+def tally(kind: str, subject: str) -> int:
+    return cache.get(_key(kind, subject), 0)
+
+
+def uncount(kind: str, subject: str) -> None:
+    """Take one back from ``subject``'s tally (an attempt that turned out fine)."""
+    with contextlib.suppress(ValueError):  # already forgotten
+        cache.decr(_key(kind, subject))
 
 
 def forget(kind: str, subject: str) -> None:

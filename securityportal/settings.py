@@ -30,6 +30,9 @@ if "*" in ALLOWED_HOSTS:
     )
 
 INSTALLED_APPS = [
+    # django.contrib.admin, with the portal's site: sign-in through /login/, members
+    # refused. django.contrib.sessions is deliberately absent (SESSION_ENGINE below).
+    "securityportal.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.messages",
@@ -50,7 +53,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sessions.middleware.AuthenticationMiddleware",
     "sessions.middleware.SessionValidationMiddleware",
     "sessions.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -130,7 +133,6 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "security"
-LOGOUT_REDIRECT_URL = "/login/?reason=signed_out"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -176,6 +178,8 @@ if SESSION_IDLE_MINUTES_DEFAULT > SESSION_ABSOLUTE_MINUTES_DEFAULT:
     )
 # last_seen_at is written at most this often per session, so reads stay reads.
 SESSION_ACTIVITY_WRITE_SECONDS = envint("SESSION_ACTIVITY_WRITE_SECONDS", 60, minimum=1)
+# The expiry banner appears this many minutes before a session's closer deadline.
+SESSION_WARNING_MINUTES = envint("SESSION_WARNING_MINUTES", 5, minimum=1)
 # Ended sessions stay listable this long for investigation, then purge_sessions deletes them.
 SESSION_RETENTION_DAYS = envint("SESSION_RETENTION_DAYS", 30, minimum=1)
 
@@ -202,6 +206,8 @@ LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 LOGIN_ACCOUNT_FAILURES_PER_HOUR = envint("LOGIN_ACCOUNT_FAILURES_PER_HOUR", 100, minimum=1)
 LOGIN_RATE_PER_IP = envrate("LOGIN_RATE_PER_IP", "60/min")
 SESSION_API_RATE = envrate("SESSION_API_RATE", "120/min")
+# Sudo mode: policy changes and bulk sign-outs need a password entered this recently.
+REAUTH_MINUTES = envint("REAUTH_MINUTES", 15, minimum=1)
 # Browsers are recognised by a signed device cookie this long-lived (new-device e-mails).
 DEVICE_COOKIE_DAYS = envint("DEVICE_COOKIE_DAYS", 400, minimum=1)
 # How long the "This wasn't me" link in a new-device e-mail works.

@@ -1,5 +1,6 @@
 """The project's routes: each app's pages at the root, its endpoints under /api/."""
 
+from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("sessions.api_urls")),
     path("api/", include("audit.api_urls")),
+    # The admin: account owners (their own account only) and superusers.
+    path("admin/", admin.site.urls),
 ]
 
 handler404 = errors.not_found

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.lockout import SignInRefused
+from accounts.lockout import SignInRefused, refusal_text
 from accounts.signin import API, sign_in
 from securityportal.api import ApiView, BadRequest, Refused, validated_input
 from securityportal.client import ClientInfo, client_ip
@@ -57,16 +57,8 @@ class LoginView(ApiView):
 
 
 def _refusal(refused: SignInRefused) -> Exception:
-    if refused.reason == SignInRefused.LOCKED_OUT:
-        return Refused(
-            "Too many failed sign-in attempts; try again later.", "locked_out", refused.retry_after
-        )
-    if refused.reason == SignInRefused.RATE_LIMITED:
-        return Refused(
-            "Too many sign-in attempts from this network; try again later.",
-            "rate_limited",
-            refused.retry_after,
-        )
+    if refused.retry_after is not None:
+        return Refused(refusal_text(refused), refused.reason, refused.retry_after)
     # One answer for unknown users, wrong passwords and inactive users (user enumeration).
     return AuthenticationFailed("The username or password is incorrect.", code="bad_credentials")
 

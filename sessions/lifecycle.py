@@ -3,14 +3,14 @@
 import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.policy import effective_policy
+from accounts.models import Account, User
+from accounts.policy import SessionPolicy, effective_policy
 from audit import events
 from securityportal.client import ClientInfo
-from sessions.models import RevokedReason, Session
+from sessions.models import RevokedReason, Session, SessionQuerySet
 
 
 def open_session(
@@ -101,3 +101,112 @@ def revoke_other_sessions(
             ip=ip,
         )
     return count
+
+
+class Scope:
+    """Whom an owner's "sign out everyone" ends."""
+
+    OTHERS = "others"  # every session of the account but the owner's current one
+    ALL = "all"  # the owner's current session too
+    CHOICES = (OTHERS, ALL)
+
+
+def live_sessions_of_account(account: Account, now: datetime) -> SessionQuerySet:
+    return Session.objects.filter(account=account).live(now)
+
+
+@transaction.atomic
+def revoke_account_sessions(
+    *, account: Account, scope: str, keep: Session | None, actor: User, ip: str | None
+) -> int:
+    """End every live session of ``account`` (``Scope.ALL``), or all but ``keep``
+    (``Scope.OTHERS``), in one UPDATE; one audit row with the count. Refresh tokens
+    of those sessions stop working at once (they are valid only with a live session)."""
+    if scope not in Scope.CHOICES or (scope == Scope.OTHERS and keep is None):
+        raise ValueError(f"scope must be one of {Scope.CHOICES}, and 'others' needs keep")
+    now = timezone.now()
+    sessions = live_sessions_of_account(account, now)
+    if scope == Scope.OTHERS:
+        sessions = sessions.exclude(pk=keep.pk)
+    count = sessions.end(reason=RevokedReason.OWNER_BULK, now=now)
+    events.record(
+        "account.sessions_revoked_bulk",
+        user=None,
+        actor=actor,
+        account=account,
+        target=f"account:{account.pk}",
+        details={"scope": scope, "count": count},
+        ip=ip,
+    )
+    return count
+
+
+def _past(policy: SessionPolicy, now: datetime) -> tuple[models.Q, models.Q]:
+    """Which live sessions the limits of ``policy`` would have ended by ``now``."""
+    past_absolute = models.Q(created_at__lte=now - policy.absolute_lifetime)
+    past_idle = models.Q(last_seen_at__lte=now - policy.idle_timeout)
+    return past_absolute, past_idle
+
+
+def count_ended_by_policy(*, account: Account, policy: SessionPolicy, now: datetime) -> int:
+    """How many live sessions of ``account`` applying ``policy`` now would end."""
+    past_absolute, past_idle = _past(policy, now)
+    return live_sessions_of_account(account, now).filter(past_absolute | past_idle).count()
+
+
+@transaction.atomic
+def apply_policy_to_live_sessions(
+    *, account: Account, policy: SessionPolicy, now: datetime
+) -> int:
+    """Give every live session of ``account`` the limits of ``policy``, as if it had
+    signed in under them, in one UPDATE; sessions already past a new limit end with
+    the matching expiry reason. How many ended."""
+    past_absolute, past_idle = _past(policy, now)
+    sessions = live_sessions_of_account(account, now)
+    # Locked while counted, so the number reported is the number this UPDATE ends
+    # (a revoke racing it waits).
+    ended = len(sessions.filter(past_absolute | past_idle).select_for_update().values_list("pk"))
+    sessions.update(
+        idle_timeout=policy.idle_timeout,
+        expire_date=models.ExpressionWrapper(
+            models.F("created_at") + models.Value(policy.absolute_lifetime),
+            output_field=models.DateTimeField(),
+        ),
+        revoked_at=models.Case(
+            models.When(past_absolute | past_idle, then=models.Value(now)),
+            default=None,
+            output_field=models.DateTimeField(),
+        ),
+        revoked_reason=models.Case(
+            models.When(past_absolute, then=models.Value(RevokedReason.EXPIRED_ABSOLUTE)),
+            models.When(past_idle, then=models.Value(RevokedReason.EXPIRED_IDLE)),
+            default=models.Value(""),
+            output_field=models.CharField(),
+        ),
+        session_data=models.Case(
+            models.When(past_absolute | past_idle, then=models.Value("")),
+            default=models.F("session_data"),
+            output_field=models.TextField(),
+        ),
+    )
+    return ended
+
+
+def signed_in_users(account: Account, now: datetime) -> list[User]:
+    """The users of ``account`` with at least one live session, each with
+    ``live_sessions`` (how many), most recent sign-in first: one query, however
+    many users there are."""
+    live_count = (
+        live_sessions_of_account(account, now)
+        .filter(user=models.OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(count=models.Count("pk"))
+        .values("count")
+    )
+    return list(
+        User.objects.filter(account=account)
+        .annotate(live_sessions=models.Subquery(live_count, output_field=models.IntegerField()))
+        .filter(live_sessions__gt=0)
+        .order_by(models.F("last_login").desc(nulls_last=True), "username")
+    )

@@ -1,20 +1,30 @@
-"""Moving the session between cookie and store, and refusing requests of ended sessions."""
+"""Moving the session between cookie and store, refusing requests of ended sessions, and
+the request's user from the session row."""
 
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
 from django.contrib.auth.middleware import (
     LoginRequiredMiddleware as DjangoLoginRequiredMiddleware,
 )
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.functional import SimpleLazyObject
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.models import User
 from securityportal.client import ClientInfo
 from sessions.store import SessionStore
 from sessions.validation import record_activity
@@ -29,6 +39,70 @@ class SessionMiddleware(DjangoSessionMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         request.session = SessionStore(key, client=ClientInfo.from_request(request))
+
+
+def login_url(reason: str) -> str:
+    """The login page, with the banner that says why the user is there."""
+    return f"{resolve_url(settings.LOGIN_URL)}?reason={reason}"
+
+
+def not_activity(view_func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view whose requests do not count as the user's activity.
+
+    The session is still validated as always (an ended one is signed out), but
+    ``last_seen_at`` is not bumped. For requests the page makes on its own, such
+    as the expiry banner's poll: if they counted, a tab left open would keep its
+    session alive forever and the idle limit would mean nothing."""
+    view_func.counts_as_activity = False
+    return view_func
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, taking ``request.user`` from the session row the store has already
+    loaded (with its user) instead of reading the user a second time."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _get_user(request))
+
+
+def _get_user(request: HttpRequest) -> Any:
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = _user_of_session_row(request) or auth.get_user(request)
+    return request._cached_user
+
+
+def _user_of_session_row(request: HttpRequest) -> User | None:
+    """The live session row's user, when Django's ``auth.get_user`` would accept it
+    too; None leaves the decision (and its query) to Django."""
+    store = request.session
+    row = store.current_row() if isinstance(store, SessionStore) else None
+    if row is None:
+        return None
+    try:
+        user_id = User._meta.pk.to_python(store[SESSION_KEY])
+        backend_path = store[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    # The request acts as the user its session data names, never as a different
+    # one that happens to own the row.
+    if user_id != row.user_id:
+        return None
+    # A session signed in through a backend the operator has since removed is
+    # not honoured (Django's rule: removing a backend signs its users out).
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    # An inactive user never gets here: loading the row (validate_session) has
+    # already revoked the sessions of a deactivated user.
+    user = row.user
+    # The session auth hash ties the session to the user under the current
+    # SECRET_KEY: a forged or outdated hash, or one made under a retired key, is
+    # not accepted here. Django then decides: a hash under a key in
+    # SECRET_KEY_FALLBACKS re-keys the session, anything else flushes it.
+    session_hash = store.get(HASH_SESSION_KEY)
+    if not session_hash or not constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return None
+    return user
 
 
 def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpResponse:
@@ -60,7 +134,8 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
 
 class SessionValidationMiddleware(MiddlewareMixin):
     """Enforce SPEC §4: an ended session's next request is signed out, and activity
-    of a live one is recorded (at most one write a minute)."""
+    of a live one is recorded (at most one write a minute) unless the view is
+    marked ``not_activity``."""
 
     def process_view(
         self,
@@ -72,7 +147,8 @@ class SessionValidationMiddleware(MiddlewareMixin):
         store: SessionStore = request.session
         row = store.current_row()
         if row is not None:
-            record_activity(row, timezone.now())
+            if getattr(view_func, "counts_as_activity", True):
+                record_activity(row, timezone.now())
             return None
         if store.ended_reason is None or not getattr(view_func, "login_required", True):
             return None

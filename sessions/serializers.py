@@ -2,6 +2,7 @@ from typing import TYPE_CHECKING
 
 from rest_framework import serializers
 
+from accounts.validators import PASSWORD_MAX
 from sessions.models import Session
 
 if TYPE_CHECKING:
@@ -10,9 +11,7 @@ if TYPE_CHECKING:
 
 class LoginInput(serializers.Serializer):
     username = serializers.CharField(max_length=254, help_text="Username or e-mail address.")
-    # Bounded so a megabyte "password" cannot tie up a worker in the hasher;
-    # 1024 is far above any real passphrase.
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
 
 
 class RefreshInput(serializers.Serializer):

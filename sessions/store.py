@@ -63,8 +63,10 @@ class SessionStore(SessionBase):
         A forged, unknown, revoked or expired key is never adopted: the key is
         dropped, and a later save mints a fresh one (session fixation)."""
         self.row = None
+        # With its user and account: the request's user is taken from this row
+        # (sessions.middleware.AuthenticationMiddleware), so pages need no second query.
         row = (
-            Session.objects.select_related("user")
+            Session.objects.select_related("user__account")
             .filter(key_hash=sha256_hex(self.session_key))
             .first()
         )

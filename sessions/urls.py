@@ -1,4 +1,4 @@
-"""The Active sessions card's actions."""
+"""The Active sessions card's actions and the expiry banner's."""
 
 from django.urls import path
 
@@ -16,4 +16,6 @@ urlpatterns = [
         views.revoke,
         name="revoke_session",
     ),
+    path("session/status/", views.status, name="session_status"),
+    path("session/keepalive/", views.keepalive, name="session_keepalive"),
 ]

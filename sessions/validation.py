@@ -44,16 +44,20 @@ def validate_session(session: Session, now: datetime) -> str | None:
     return None
 
 
-def record_activity(session: Session, now: datetime) -> bool:
+def record_activity(session: Session, now: datetime, *, force: bool = False) -> bool:
     """Bump ``last_seen_at``, but write at most once per SESSION_ACTIVITY_WRITE_SECONDS.
 
     True when a write happened. Idle expiry is therefore measured with up to
-    that much slack, which keeps a read-only page a read-only request."""
-    interval = timedelta(seconds=settings.SESSION_ACTIVITY_WRITE_SECONDS)
+    that much slack, which keeps a read-only page a read-only request.
+
+    ``force`` writes inside that interval too: "Stay signed in" promises a whole
+    idle period from the click, not from up to a minute before it."""
+    interval = timedelta(seconds=0 if force else settings.SESSION_ACTIVITY_WRITE_SECONDS)
     if now - session.last_seen_at < interval:
         return False
     # The condition is repeated in the UPDATE: of concurrent requests that all
-    # saw a stale copy, only the first writes, and none moves the time back.
+    # saw a stale copy, only the first writes, and none moves the time back. A
+    # revoked row is never written: it stays as it ended.
     written = Session.objects.filter(
         pk=session.pk, revoked_at__isnull=True, last_seen_at__lte=now - interval
     ).update(last_seen_at=now)

@@ -1,4 +1,5 @@
-"""The Active sessions card: its list partial and the sign-out actions behind it."""
+"""The Active sessions card: its list partial and the sign-out actions behind it; the
+expiry banner's status and "Stay signed in"."""
 
 import uuid
 from typing import Any
@@ -9,17 +10,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.devices import LinkRefused, session_of_disown_token
 from securityportal.client import client_ip
+from sessions.banner import banner_context
 from sessions.lifecycle import (
     NotRevocable,
     live_sessions_for_user,
     revoke_other_sessions,
     revoke_own_session,
 )
+from sessions.middleware import not_activity
 from sessions.models import RevokedReason, Session
+from sessions.validation import record_activity
 
 LIST_PARTIAL = "sessions/sessions_card.html#session-list"
 
@@ -109,3 +114,35 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
         "there knows it.",
     )
     return redirect(reverse("security") + "#password-title")
+
+
+BANNER_PARTIAL = "sessions/expiry_banner.html"
+
+
+@not_activity
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """The expiry banner, which every signed-in page polls. Polling is not activity, so
+    an open tab does not keep its session alive; an ended session is signed out as on
+    any request (HTMX: HX-Redirect to the login page)."""
+    return render(request, BANNER_PARTIAL, banner_context(request))
+
+
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """The banner's "Stay signed in": the idle deadline restarts now, even within the
+    minute in which activity is otherwise not written again. The absolute deadline
+    stays: the refreshed banner still names it when it is the closer one."""
+    row = request.session.current_row()
+    if row is not None:
+        record_activity(row, timezone.now(), force=True)
+    if request.htmx:
+        return render(request, BANNER_PARTIAL, banner_context(request))
+    return redirect(_local_path(request.POST.get("next", "")) or "security")
+
+
+def _local_path(url: str) -> str:
+    """``url`` if it is a path on this site, else "" (an open redirect otherwise)."""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return ""

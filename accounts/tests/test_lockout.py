@@ -4,15 +4,17 @@ LOGIN_ACCOUNT_FAILURES_PER_HOUR, one IP after LOGIN_RATE_PER_IP attempts. The br
 and the API share every counter, and a refused attempt never reaches the hasher.
 Time moves only through time_machine, so every window is exact."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection
 from django.test import Client
 
 from audit.models import LoginEvent
-from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT
+from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT, PasswordHashes
 from sessions.models import Session
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -31,22 +33,6 @@ def clock():
     """Time stands still unless a test moves it."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-class PasswordHashes:
-    """Counts the passwords hashed from now on. MD5PasswordHasher.verify() hashes
-    through encode(), so counting encode() counts every hash, whether it stores a
-    password or checks one."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        real_encode = MD5PasswordHasher.encode
-
-        def counting_encode(hasher: MD5PasswordHasher, password: str, salt: str) -> str:
-            self.count += 1
-            return real_encode(hasher, password, salt)
-
-        monkeypatch.setattr(MD5PasswordHasher, "encode", counting_encode)
 
 
 def browser_sign_in(identifier: str, password: str = PASSWORD, ip: str = HOME_IP, **headers):
@@ -439,3 +425,25 @@ def test_the_rate_limit_window_ends(three_a_minute, clock, bob, carol):
 
     assert response.status_code == 200
     assert reasons(user=carol) == ["rate_limited", ""]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked(bob, monkeypatch):
+    hashes = PasswordHashes(monkeypatch)
+    guesses = 12
+    start = threading.Barrier(guesses)
+
+    def guess(number: int) -> int:
+        start.wait(timeout=30)
+        try:
+            return api_sign_in("bob", f"wrong guess {number}").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        statuses = sorted(pool.map(guess, range(guesses)))
+
+    assert statuses == [401] * 5 + [429] * 7
+    assert hashes.count == 5
+    assert reasons(success=False).count("locked_out") == 7

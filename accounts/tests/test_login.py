@@ -298,3 +298,31 @@ def test_a_signed_in_user_sent_back_to_login_is_not_looped(alice, method):
 
     assert response.status_code == 302
     assert response["Location"] == "/settings/security/"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("first", "second"),
+    # Greek alpha + final sigma vs alpha + sigma; the long s vs s.
+    [("\u03b1\u03c2", "\u03b1\u03c3"), ("\u017fam@acme.example", "sam@acme.example")],
+    ids=["final-sigma", "long-s"],
+)
+def test_names_that_fold_alike_but_are_unique_each_sign_in_as_themselves(
+    acme, globex, first, second
+):
+    field = "email" if "@" in first else "username"
+    people = []
+    for number, (value, account) in enumerate([(first, acme), (second, globex)]):
+        person = User(username=f"person{number}", email=f"person{number}@x.example")
+        setattr(person, field, value)
+        person.account = account
+        person.set_password(PASSWORD)
+        person.save()
+        people.append(person)
+
+    signed_in = [
+        browser().post("/login/", {"username": value, "password": PASSWORD}).wsgi_request.user
+        for value in (first, second)
+    ]
+
+    assert [user.pk for user in signed_in] == [person.pk for person in people]

@@ -495,8 +495,10 @@ def test_a_hasher_upgrade_at_sign_in_ends_no_session(alice, settings):
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         *production_settings.PASSWORD_HASHERS,
     ]
-    alice.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
-    alice.save()
+    # An account whose hash predates Argon2 (stored as a migration would have left it).
+    User.objects.filter(pk=alice.pk).update(
+        password=make_password(PASSWORD, hasher="pbkdf2_sha256")
+    )
     laptop = browser_for(alice)
     script = api_login(alice)
     settings.PASSWORD_HASHERS = production_settings.PASSWORD_HASHERS
@@ -576,3 +578,40 @@ def test_guessing_the_current_password_through_the_api_answers_429(alice):
     assert int(response["Retry-After"]) == 900
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
+
+
+# Every way a stored password changes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda user: setattr(user, "password", make_password("another long passphrase")),
+        lambda user: user.set_unusable_password(),
+    ],
+    ids=["hash-assigned", "unusable"],
+)
+def test_a_hash_stored_without_set_password_also_ends_every_session(alice, change):
+    browser = browser_for(alice)
+    api = api_login(alice)
+    user = User.objects.get(pk=alice.pk)
+
+    change(user)
+    user.save()
+
+    assert is_sent_to_login(browser)
+    assert bearer(api["access"]).get("/api/auth/me").status_code == 401
+    assert refresh(api["refresh"]).status_code == 401
+    assert set(Session.objects.values_list("revoked_reason", flat=True)) == {"password_change"}
+    assert len(password_events()) == 1
+
+
+def test_saving_other_fields_of_a_user_ends_no_session(alice):
+    browser = browser_for(alice)
+    user = User.objects.get(pk=alice.pk)
+
+    user.first_name = "Alice"
+    user.save()
+
+    assert is_signed_in(browser)
+    assert password_events() == []

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +17,7 @@ from conftest import (
     FIREFOX_WINDOWS,
     PASSWORD,
     PYTHON_CLIENT,
+    PasswordHashes,
     api_login,
     bearer,
     browser_for,
@@ -48,22 +48,6 @@ def clock():
     """Time stands still unless a test moves it."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-class PasswordHashes:
-    """Counts the passwords hashed from now on. MD5PasswordHasher.verify() hashes
-    through encode(), so counting encode() counts every hash, whether it stores a
-    password or checks one."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        real_encode = MD5PasswordHasher.encode
-
-        def counting_encode(hasher: MD5PasswordHasher, password: str, salt: str) -> str:
-            self.count += 1
-            return real_encode(hasher, password, salt)
-
-        monkeypatch.setattr(MD5PasswordHasher, "encode", counting_encode)
 
 
 def browser_sign_in(

@@ -2,6 +2,7 @@
 
 import pytest
 import time_machine
+from django.core import checks
 
 from conftest import api_login, bearer
 
@@ -62,3 +63,24 @@ def test_sign_in_does_not_count_against_the_users_rate(alice, three_a_minute):
     sessions = {api_login(alice)["session"]["id"] for _ in range(4)}
 
     assert len(sessions) == 4
+
+
+def test_deploy_checks_warn_when_counters_live_in_process_memory(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+
+    assert "securityportal.W001" in {message.id for message in found}
+
+
+def test_deploy_checks_are_quiet_about_counters_with_redis(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+
+    assert "securityportal.W001" not in {message.id for message in found}

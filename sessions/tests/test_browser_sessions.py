@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from audit.models import AuditEvent
 from conftest import ARTIFACTS, SAFARI_IPHONE, sign_in_page
 from sessions.models import Session
 
@@ -92,3 +93,21 @@ def test_the_security_page_fits_a_phone_screen(chromium, live_server, alice, sch
     assert overflow is False
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"security-375-{scheme}.png", full_page=True)
+
+
+def test_a_double_click_on_sign_out_others_ends_them_once_and_says_so_once(
+    chromium, live_server, alice
+):
+    sign_in(chromium, live_server.url, "alice", user_agent=SAFARI_IPHONE)
+    laptop = sign_in(chromium, live_server.url, "alice")
+
+    laptop.get_by_role("link", name="Sign out all other sessions").click()
+    dialog = laptop.get_by_role("dialog", name="Sign out all other sessions?")
+    dialog.get_by_role("button", name="Sign out others").dblclick()
+
+    expect(laptop.get_by_role("status")).to_contain_text(
+        "Signed out 1 other session. Only this device is signed in."
+    )
+    expect(session_rows(laptop)).to_have_count(1)
+    assert Session.objects.filter(revoked_reason="user").count() == 1
+    assert AuditEvent.objects.filter(action="session.revoked").count() == 1

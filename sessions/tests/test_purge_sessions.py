@@ -7,9 +7,6 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.contrib.sessions.management.commands.clearsessions import (
-    Command as ClearSessionsCommand,
-)
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -223,9 +220,7 @@ def test_djangos_clearsessions_command_purges_through_the_store(alice, bob):
         traveller.shift(RETENTION + timedelta(days=1))
         browser_for(bob)
 
-        # django.contrib.sessions is not installed (this app replaces it), so
-        # its command is loaded by class rather than by name.
-        call_command(ClearSessionsCommand())
+        call_command("clearsessions")
 
     assert list(Session.objects.values_list("user__username", flat=True)) == ["bob"]
 

@@ -80,3 +80,42 @@ document.addEventListener("input", (event) => {
       confirm.value && confirm.value !== fresh.value ? "The two new passwords do not match yet." : "";
   }
 });
+
+// The owner's Policy card: Strict and Standard show their limits in the inputs and
+// lock them; Custom unlocks them, with the values last typed. Without JavaScript
+// the inputs stay editable and the server reads them only for Custom.
+function syncPolicyForm(form) {
+  const chosen = form.querySelector("input[name=preset]:checked");
+  if (!chosen) {
+    return;
+  }
+  const presets = JSON.parse(form.dataset.presets);
+  const defaults = JSON.parse(form.dataset.defaults);
+  const inputs = [form.elements.namedItem("idle_minutes"), form.elements.namedItem("absolute_minutes")];
+  const custom = chosen.value === "custom";
+  inputs.forEach((input, index) => {
+    if (custom) {
+      if (input.dataset.customValue !== undefined) {
+        input.value = input.dataset.customValue;
+      }
+    } else {
+      if (!input.disabled) {
+        input.dataset.customValue = input.value;
+      }
+      const value = presets[chosen.value][index];
+      input.value = value === null ? defaults[index] : value;
+    }
+    input.disabled = !custom;
+  });
+}
+function enablePolicyForms(root) {
+  root.querySelectorAll("[data-policy-form]").forEach(syncPolicyForm);
+}
+enablePolicyForms(document);
+document.addEventListener("htmx:load", (event) => enablePolicyForms(event.target));
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("[data-policy-form]");
+  if (form && event.target.name === "preset") {
+    syncPolicyForm(form);
+  }
+});

@@ -1,0 +1,262 @@
+"""The owner endpoints of the JSON API: the account's session policy, who is signed in,
+and signing everyone out (SPEC §4, §6). Owners only, and always the caller's own
+account: no account id is ever taken from the request, so another tenant cannot
+be named, let alone reached.
+
+Each view calls the function the owner page calls (``update_session_policy``,
+``revoke_account_sessions``), so a change made here is validated and audited
+exactly like one made on the page.
+
+The page asks for the password again before these actions (sudo mode); the API
+does not. An API sign-in is itself the re-authentication: access tokens live five
+minutes and the session behind them was opened with the password, and a client
+has no one to prompt mid-request anyway."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework import exceptions, serializers
+from rest_framework.fields import get_error_detail
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Account, User
+from accounts.owners import UNCHANGED, update_session_policy
+from accounts.policy import bounds, effective_policy
+from securityportal.api import ApiView, validated_input
+from securityportal.client import client_ip
+from sessions.lifecycle import Scope, revoke_account_sessions, signed_in_users
+from sessions.serializers import RevokedCountOutput
+
+
+class IsAccountOwner(BasePermission):
+    """Only an owner of an account may see or change its security; a member gets 403."""
+
+    message = (
+        "Only the owners of an account can see or change its security settings. "
+        "Ask an owner of your account if something here needs to change."
+    )
+    code = "owner_only"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return user is not None and user.is_owner and user.account_id is not None
+
+
+OWNER_ONLY = [IsAuthenticated, IsAccountOwner]
+
+
+# Input
+
+
+class WholeMinutes(serializers.Field):
+    """A JSON integer, or null for the system default. Nothing else: "30", 30.0
+    and true are refused rather than read as numbers, so a client bug cannot
+    quietly set a limit nobody meant."""
+
+    default_error_messages = {
+        "invalid": "Send a whole number of minutes (a JSON integer), or null for the "
+        "system default."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        # bool is an int in Python: without this, true would be one minute.
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+class StrictBoolean(serializers.Field):
+    """A JSON true or false; DRF's BooleanField would also take "yes", "0" and 1."""
+
+    default_error_messages = {"invalid": "Send true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: bool) -> bool:
+        return value
+
+
+class PolicyInput(serializers.Serializer):
+    """The shape of a PATCH only; which limits are allowed is
+    ``accounts.policy.validate_overrides``'s to say."""
+
+    idle_minutes = WholeMinutes(help_text="Idle limit in minutes; null: the system default.")
+    absolute_minutes = WholeMinutes(
+        help_text="Absolute limit in minutes; null: the system default."
+    )
+    apply_now = StrictBoolean(
+        required=False,
+        help_text="Also apply the limits to signed-in sessions, ending those past them.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        allowed = ", ".join(self.fields)
+        # A misspelt key would otherwise be dropped and the PATCH answer 200
+        # having changed nothing the client asked for.
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {key: [f"Not a field of this endpoint; send {allowed}."] for key in unknown},
+                code="unknown_field",
+            )
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Send at least one of {allowed}."]}, code="empty"
+            )
+        return attrs
+
+
+class RevokeSessionsInput(serializers.Serializer):
+    scope = serializers.ChoiceField(
+        choices=Scope.CHOICES,
+        error_messages={
+            "invalid_choice": 'Send "others" (everyone but this session) or "all" '
+            "(this session too)."
+        },
+    )
+
+
+# Output
+
+
+class AccountOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name"]
+
+
+class OverridesOutput(serializers.Serializer):
+    idle_minutes = serializers.IntegerField(allow_null=True)
+    absolute_minutes = serializers.IntegerField(allow_null=True)
+
+
+class EffectiveOutput(serializers.Serializer):
+    idle_minutes = serializers.IntegerField()
+    absolute_minutes = serializers.IntegerField()
+
+
+class RangeOutput(serializers.Serializer):
+    min = serializers.IntegerField()
+    max = serializers.IntegerField()
+    default = serializers.IntegerField()
+
+
+class BoundsOutput(serializers.Serializer):
+    idle_minutes = RangeOutput()
+    absolute_minutes = RangeOutput()
+
+
+class ActiveUserOutput(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name")
+    live_sessions = serializers.IntegerField()
+    is_you = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "name", "last_login", "live_sessions", "is_you"]
+
+    def get_is_you(self, user: User) -> bool:
+        return user.pk == self.context["you"].pk
+
+
+class AccountSecurityOutput(serializers.Serializer):
+    account = AccountOutput()
+    overrides = OverridesOutput()
+    effective = EffectiveOutput()
+    bounds = BoundsOutput()
+    active_users = ActiveUserOutput(many=True)
+
+
+class PolicyChangeOutput(AccountSecurityOutput):
+    sessions_ended = serializers.IntegerField()
+
+
+def _security_state(account: Account) -> dict[str, Any]:
+    limits = bounds()
+    return {
+        "account": account,
+        "overrides": {
+            "idle_minutes": account.session_idle_minutes,
+            "absolute_minutes": account.session_absolute_minutes,
+        },
+        "effective": effective_policy(account),
+        "bounds": {
+            "idle_minutes": {
+                "min": limits.idle_min,
+                "max": limits.idle_max,
+                "default": limits.idle_default,
+            },
+            "absolute_minutes": {
+                "min": limits.absolute_min,
+                "max": limits.absolute_max,
+                "default": limits.absolute_default,
+            },
+        },
+        "active_users": signed_in_users(account, timezone.now()),
+    }
+
+
+# Views
+
+
+class AccountSecurityView(ApiView):
+    """GET: the account's policy, its bounds and who is signed in. PATCH: change the
+    policy; omitted keys keep their override, null clears one to the default."""
+
+    permission_classes = OWNER_ONLY
+
+    def get(self, request: Request) -> Response:
+        state = _security_state(request.user.account)
+        return Response(AccountSecurityOutput(state, context={"you": request.user}).data)
+
+    def patch(self, request: Request) -> Response:
+        data = validated_input(PolicyInput, request)
+        account = request.user.account
+        try:
+            # Omitted keys keep the stored override (read under the change's row lock).
+            change = update_session_policy(
+                account=account,
+                idle_minutes=data.get("idle_minutes", UNCHANGED),
+                absolute_minutes=data.get("absolute_minutes", UNCHANGED),
+                actor=request.user,
+                ip=client_ip(request),
+                apply_now=data.get("apply_now", False),
+            )
+        except ValidationError as error:
+            # The policy rule's own messages and codes (out_of_bounds,
+            # idle_exceeds_absolute), keyed by the field to change.
+            raise exceptions.ValidationError(get_error_detail(error)) from None
+        account.refresh_from_db()
+        state = {**_security_state(account), "sessions_ended": change.ended}
+        return Response(PolicyChangeOutput(state, context={"you": request.user}).data)
+
+
+class AccountRevokeSessionsView(ApiView):
+    """Sign out everyone in the account but the calling session (``others``) or
+    everyone including it (``all``: the caller's next request answers 401)."""
+
+    permission_classes = OWNER_ONLY
+
+    def post(self, request: Request) -> Response:
+        data = validated_input(RevokeSessionsInput, request)
+        count = revoke_account_sessions(
+            account=request.user.account,
+            scope=data["scope"],
+            keep=request.auth,
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        return Response(RevokedCountOutput({"revoked_count": count}).data)

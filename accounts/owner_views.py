@@ -1,0 +1,199 @@
+"""The owner page, /account/security/: the account's session policy, who is signed in,
+and signing everyone out. Owners only; the sensitive actions need a recent password."""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.forms import ReauthForm, SessionPolicyForm
+from accounts.lockout import SignInRefused, refusal_text
+from accounts.models import Account
+from accounts.owners import preview_policy, update_session_policy
+from accounts.policy import PRESETS, bounds, effective_policy
+from accounts.reauth import is_recent, reauthenticate
+from securityportal.client import client_ip
+from sessions.lifecycle import (
+    Scope,
+    revoke_account_sessions,
+    signed_in_users,
+)
+from sessions.middleware import login_url
+
+POLICY_PARTIAL = "accounts/owner_security.html#policy-card"
+
+
+def _owned_account(request: HttpRequest) -> Account:
+    """The caller's account, if the caller owns it; a member is refused (403)."""
+    if not request.user.is_owner or request.user.account is None:
+        raise PermissionDenied(
+            "Only the owners of an account can change its security settings. "
+            "Ask an owner of your account if something here needs to change."
+        )
+    return request.user.account
+
+
+def owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Members are refused before anything else happens (even a password prompt)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _owned_account(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def sudo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A POST runs only with a password entered within REAUTH_MINUTES; otherwise the
+    owner is asked for it, and the action they asked for then goes ahead with the
+    very fields they sent."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST" or is_recent(request):
+            return view(request, *args, **kwargs)
+        form = ReauthForm(request.POST) if "reauth_password" in request.POST else ReauthForm()
+        if form.is_bound and form.is_valid():
+            try:
+                reauthenticate(request, password=form.cleaned_data["reauth_password"])
+            except SignInRefused as refused:
+                form.add_error("reauth_password", _reauth_error(refused))
+            else:
+                return view(request, *args, **kwargs)
+        carried = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in ("csrfmiddlewaretoken", "reauth_password")
+            for value in values
+        ]
+        template = "accounts/reauth.html#reauth-form" if request.htmx else "accounts/reauth.html"
+        return render(request, template, {"reauth_form": form, "carried": carried})
+
+    return wrapper
+
+
+def _reauth_error(refused: SignInRefused) -> str:
+    if refused.retry_after is not None:
+        return refusal_text(refused)
+    return "That is not your password."
+
+
+def _page_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    now = timezone.now()
+    users = signed_in_users(account, now)
+    current = request.session.current_row()
+    mine = sum(user.live_sessions for user in users if user.pk == request.user.pk)
+    total = sum(user.live_sessions for user in users)
+    return {
+        "account": account,
+        "bounds": bounds(),
+        "presets": json.dumps(
+            {"standard": [None, None], **{name: list(v) for name, v in PRESETS.items()}}
+        ),
+        "effective": effective_policy(account),
+        "policy_form": SessionPolicyForm.for_account(account),
+        "signed_in_users": users,
+        "session_total": total,
+        "others_total": total - (1 if current is not None and mine else 0),
+        "only_me": all(user.pk == request.user.pk for user in users),
+        **extra,
+    }
+
+
+@sensitive_post_parameters("reauth_password")
+@require_http_methods(["GET", "POST"])
+@owner_required
+@sudo_required
+def account_security(request: HttpRequest) -> HttpResponse:
+    """GET: the owner page. POST: the Policy card's form (HTMX swaps the card)."""
+    account = _owned_account(request)
+    if request.method == "GET":
+        return render(request, "accounts/owner_security.html", _page_context(request, account))
+    form = SessionPolicyForm(request.POST)
+    if not form.is_valid():
+        return _policy_answer(request, account, form)
+    idle, absolute = form.cleaned_data["overrides"]
+    apply_now = form.cleaned_data["apply_now"]
+    if apply_now and not form.cleaned_data["confirmed"]:
+        # First show how many signed-in sessions the new limits would end.
+        ending = preview_policy(account=account, idle_minutes=idle, absolute_minutes=absolute)
+        return _policy_answer(request, account, form, preview=ending)
+    change = update_session_policy(
+        account=account,
+        idle_minutes=idle,
+        absolute_minutes=absolute,
+        actor=request.user,
+        ip=client_ip(request),
+        apply_now=apply_now,
+    )
+    message = "Saved. The new limits apply from the next sign-in."
+    if apply_now:
+        noun = "session" if change.ended == 1 else "sessions"
+        message = f"Saved and applied to signed-in sessions: {change.ended} {noun} ended."
+    current = request.session.current_row()
+    if apply_now and current is not None:
+        current.refresh_from_db(fields=["revoked_at"])
+        if current.revoked_at is not None:
+            # The new limits ended this very session.
+            return _to_login(request)
+    if request.htmx:
+        return _policy_answer(
+            request, account, SessionPolicyForm.for_account(account), saved=message
+        )
+    messages.success(request, message)
+    return redirect("account_security")
+
+
+def _policy_answer(
+    request: HttpRequest, account: Account, form: SessionPolicyForm, **extra: Any
+) -> HttpResponse:
+    context = {**_page_context(request, account), "policy_form": form, **extra}
+    template = POLICY_PARTIAL if request.htmx else "accounts/owner_security.html"
+    return render(request, template, context)
+
+
+@sensitive_post_parameters("reauth_password")
+@require_http_methods(["GET", "POST"])
+@owner_required
+@sudo_required
+def revoke_sessions(request: HttpRequest) -> HttpResponse:
+    """POST signs out everyone in the account but this session (``scope=others``) or
+    everyone including it (``all``); GET is the confirmation page for browsers
+    without JavaScript (with it, a <dialog> confirms in place)."""
+    account = _owned_account(request)
+    scope = request.POST.get("scope") if request.method == "POST" else request.GET.get("scope")
+    if scope not in Scope.CHOICES:
+        scope = Scope.OTHERS
+    if request.method == "GET":
+        context = _page_context(request, account, scope=scope)
+        return render(request, "accounts/revoke_sessions_confirm.html", context)
+    current = request.session.current_row()
+    count = revoke_account_sessions(
+        account=account, scope=scope, keep=current, actor=request.user, ip=client_ip(request)
+    )
+    if scope == Scope.ALL:
+        return _to_login(request)
+    noun = "session" if count == 1 else "sessions"
+    messages.success(request, f"Signed out {count} {noun}. You are still signed in here.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("account_security"))
+    return redirect("account_security")
+
+
+def _to_login(request: HttpRequest) -> HttpResponse:
+    """This session has ended: clear the cookie and go to the login page."""
+    logout(request)
+    url = login_url("signed_out")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -1,0 +1,53 @@
+"""Re-authentication ("sudo mode"): sensitive owner actions need a password entered
+within REAUTH_MINUTES, so a session cookie left behind on a shared computer, or
+stolen, cannot sign everyone out or loosen the account's policy."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
+
+from accounts.signin import confirm_password
+from audit import events
+from securityportal.client import client_ip
+
+REAUTHENTICATED_AT = "reauthenticated_at"
+
+
+def last_authenticated(request: HttpRequest) -> datetime | None:
+    """When this browser session last proved its password: at sign-in, or since."""
+    moments = []
+    row = request.session.current_row()
+    if row is not None:
+        moments.append(row.created_at)
+    stamp = parse_datetime(request.session.get(REAUTHENTICATED_AT, "") or "")
+    if stamp is not None:
+        moments.append(stamp)
+    return max(moments, default=None)
+
+
+def is_recent(request: HttpRequest, now: datetime | None = None) -> bool:
+    """Whether the password was entered within REAUTH_MINUTES."""
+    moment = last_authenticated(request)
+    now = now or timezone.now()
+    return moment is not None and now - moment <= timedelta(minutes=settings.REAUTH_MINUTES)
+
+
+@sensitive_variables("password")
+def reauthenticate(request: HttpRequest, *, password: str) -> None:
+    """Check the signed-in user's password (under the sign-in lockout; raises
+    SignInRefused), then mark the session as recently authenticated. The key is
+    rotated: a copy of the cookie taken before this moment stops working."""
+    confirm_password(request, user=request.user, password=password)
+    request.session[REAUTHENTICATED_AT] = timezone.now().isoformat()
+    request.session.cycle_key()
+    events.record(
+        "session.reauthenticated",
+        user=request.user,
+        actor=request.user,
+        target=f"session:{request.session.current_row().pk}",
+        ip=client_ip(request),
+    )

@@ -1,0 +1,660 @@
+"""The Django admin for account owners: who gets in and how, staff through the role,
+users and the account's policy, each owner kept to their own account (SPEC §5, §7)."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.admin_scope import AccountScopedAdmin
+from accounts.models import Account, User
+from accounts.roles import OWNER_GROUP, OWNER_PERMISSIONS
+from audit import events
+from audit.models import AuditEvent, LoginEvent
+from conftest import PASSWORD, browser_for
+from sessions.models import RevokedReason, Session
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def root(db) -> User:
+    return User.objects.create_superuser(
+        username="root", email="root@platform.example", password=PASSWORD
+    )
+
+
+def row_of(browser: Client) -> Session:
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(key_hash=hashlib.sha256(key.encode()).hexdigest())
+
+
+def user_form(user: User, **changes: object) -> dict:
+    """The admin's change form for ``user`` as a browser would post it, with ``changes``."""
+    form = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role,
+        "is_active": "on" if user.is_active else "",
+        "_save": "Save",
+    }
+    form.update(changes)
+    return {name: value for name, value in form.items() if value != ""}
+
+
+def policy_form(idle: object = "", absolute: object = "", **extra: object) -> dict:
+    return {
+        "session_idle_minutes": idle,
+        "session_absolute_minutes": absolute,
+        "_save": "Save",
+        **extra,
+    }
+
+
+def policy_events() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action="account.session_policy_update"))
+
+
+def does_not_exist(response) -> bool:
+    """The admin's answer for a row the viewer cannot reach: back to the index
+    (with "does not exist") or 404 — never the row."""
+    return (response.status_code, response.get("Location")) in {(302, "/admin/"), (404, None)}
+
+
+def refused_like_own_rows(owner: Client, url: str, own_url: str) -> bool:
+    """Owners delete nothing: a delete URL answers 403 for their own rows and for
+    another account's alike, so the answer says nothing about the row."""
+    return owner.get(url).status_code == owner.get(own_url).status_code == 403
+
+
+# Who gets in, and how
+
+
+def test_a_signed_in_member_gets_403_on_every_admin_page(bob):
+    member = browser_for(bob)
+
+    for url in ("/admin/", "/admin/accounts/user/", f"/admin/accounts/user/{bob.pk}/change/"):
+        response = member.get(url)
+        assert response.status_code == 403, url
+        assert "The admin is for account owners" in response.content.decode()
+    assert member.get("/admin/login/").status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_the_portal_sign_in_page(db):
+    response = Client().get("/admin/accounts/user/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/admin/accounts/user/"
+
+
+def test_the_admin_login_page_sends_visitors_to_the_portal_sign_in_page(db):
+    asked = Client().get("/admin/login/?next=/admin/accounts/account/")
+    bare = Client().get("/admin/login/")
+
+    assert asked.status_code == bare.status_code == 302
+    assert asked["Location"] == "/login/?next=/admin/accounts/account/"
+    assert bare["Location"] == "/login/?next=/admin/"
+
+
+def test_the_admin_login_form_takes_no_credentials(alice):
+    visitor = Client()
+
+    response = visitor.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert visitor.get("/admin/").status_code == 302  # still signed out
+    assert not Session.objects.exists()
+
+
+def test_signing_in_returns_to_the_admin_page_asked_for(alice):
+    browser = Client()
+
+    response = browser.post(
+        "/login/?next=/admin/accounts/user/", {"username": "alice", "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/user/"
+    assert browser.get("/admin/accounts/user/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["/admin/logout/", "/admin/autocomplete/", "/admin/accounts/user/add/", "/admin/nowhere/"],
+)
+def test_signing_in_does_not_return_to_admin_actions(alice, next_url):
+    response = Client().post(
+        f"/login/?next={next_url}", {"username": "alice", "password": PASSWORD}
+    )
+
+    assert response["Location"] == "/settings/security/"
+
+
+def test_an_owner_signed_in_at_the_admin_login_page_goes_to_the_index(alice):
+    response = browser_for(alice).get("/admin/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+def test_the_admin_signs_out_on_post_only_through_the_portal_sign_out(alice):
+    owner = browser_for(alice)
+    row = row_of(owner)
+
+    refused = owner.get("/admin/logout/")
+    assert refused.status_code == 405
+    row.refresh_from_db()
+    assert row.revoked_at is None
+
+    response = owner.post("/admin/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?reason=signed_out"
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    row.refresh_from_db()
+    assert row.revoked_reason == RevokedReason.LOGOUT
+
+
+def test_every_admin_page_an_owner_or_superuser_opens_renders(root, alice, bob):
+    events.record("password.changed", user=bob, target=f"user:{bob.pk}")
+    for person in (alice, root):
+        browser = browser_for(person)
+        session = Session.objects.filter(user=person).latest("created_at")
+        login = LoginEvent.objects.filter(user=person).latest("created_at")
+        audit = AuditEvent.objects.latest("id")
+        for url in (
+            "/admin/",
+            "/admin/accounts/",
+            "/admin/accounts/user/add/",
+            f"/admin/accounts/user/{bob.pk}/change/",
+            f"/admin/accounts/user/{bob.pk}/history/",
+            f"/admin/accounts/user/{bob.pk}/password/",
+            f"/admin/accounts/account/{alice.account_id}/change/",
+            f"/admin/user_sessions/session/{session.pk}/change/",
+            f"/admin/audit/loginevent/{login.pk}/change/",
+            f"/admin/audit/auditevent/{audit.pk}/change/",
+        ):
+            assert browser.get(url).status_code == 200, (person, url)
+
+
+def test_the_admin_password_change_page_is_the_security_page(alice):
+    response = browser_for(alice).get("/admin/password_change/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/security/#password-title"
+
+
+# Staff through the role
+
+
+def test_owners_are_staff_in_the_owner_group_and_members_are_not(alice, bob):
+    assert alice.is_staff
+    assert list(alice.groups.values_list("name", flat=True)) == [OWNER_GROUP]
+    assert not bob.is_staff
+    assert not bob.groups.exists()
+
+
+def test_changing_the_role_moves_staff_status_and_the_group(bob):
+    bob.role = User.Role.OWNER
+    bob.save()
+    bob.refresh_from_db()
+    assert bob.is_staff
+    assert bob.groups.filter(name=OWNER_GROUP).exists()
+
+    bob.role = User.Role.MEMBER
+    bob.save(update_fields=["role"])
+    bob.refresh_from_db()
+    assert not bob.is_staff
+    assert not bob.groups.exists()
+
+
+def test_a_member_marked_staff_is_not_staff(bob):
+    bob.is_staff = True
+    bob.save()
+
+    bob.refresh_from_db()
+    assert not bob.is_staff
+
+
+def test_superusers_stay_staff_whatever_their_role(root):
+    root.role = User.Role.MEMBER
+    root.save()
+
+    root.refresh_from_db()
+    assert root.is_staff
+
+
+def test_the_migrated_owner_group_holds_exactly_the_owner_permissions(db):
+    group = Group.objects.get(name=OWNER_GROUP)
+
+    granted = set(group.permissions.values_list("content_type__app_label", "codename"))
+
+    assert granted == set(OWNER_PERMISSIONS)
+
+
+def test_the_owner_group_comes_back_with_its_permissions_if_deleted(acme):
+    Group.objects.filter(name=OWNER_GROUP).delete()
+
+    dave = User.objects.create_user(
+        username="dave", email="dave@acme.example", account=acme, role=User.Role.OWNER
+    )
+
+    group = dave.groups.get()
+    assert group.name == OWNER_GROUP
+    assert set(group.permissions.values_list("content_type__app_label", "codename")) == set(
+        OWNER_PERMISSIONS
+    )
+
+
+# Users
+
+
+def test_an_owner_lists_searches_and_pops_up_only_their_own_account_users(alice, bob, carol):
+    owner = browser_for(alice)
+
+    listed = owner.get("/admin/accounts/user/").content.decode()
+    searched = owner.get("/admin/accounts/user/?q=carol").content.decode()
+    popup = owner.get("/admin/accounts/user/?_popup=1&_to_field=id").content.decode()
+
+    assert "bob@acme.example" in listed
+    assert "alice@acme.example" in listed
+    for page in (listed, searched, popup):
+        assert "carol@globex.example" not in page
+    assert "0 users" in searched
+
+
+def test_an_owner_cannot_filter_their_way_into_another_account(alice, carol):
+    response = browser_for(alice).get(
+        f"/admin/accounts/user/?account__id__exact={carol.account_id}"
+    )
+
+    assert "carol@globex.example" not in response.content.decode()
+
+
+def test_every_admin_url_of_another_account_user_is_refused(alice, carol):
+    owner = browser_for(alice)
+
+    for url in (
+        f"/admin/accounts/user/{carol.pk}/change/",
+        f"/admin/accounts/user/{carol.pk}/history/",
+        f"/admin/accounts/user/{carol.pk}/password/",
+    ):
+        response = owner.get(url)
+        assert does_not_exist(response), (url, response.status_code)
+    assert refused_like_own_rows(
+        owner,
+        f"/admin/accounts/user/{carol.pk}/delete/",
+        f"/admin/accounts/user/{alice.pk}/delete/",
+    )
+
+    posted = owner.post(
+        f"/admin/accounts/user/{carol.pk}/change/", user_form(carol, email="x@x.example")
+    )
+    assert does_not_exist(posted)
+    carol.refresh_from_db()
+    assert carol.email == "carol@globex.example"
+
+
+def test_an_owner_cannot_make_anyone_staff_or_superuser_or_move_them(alice, bob, globex):
+    owner = browser_for(alice)
+    group = Group.objects.get(name=OWNER_GROUP)
+
+    response = owner.post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        user_form(
+            bob,
+            first_name="Bob",
+            is_staff="on",
+            is_superuser="on",
+            account=str(globex.pk),
+            groups=str(group.pk),
+        ),
+    )
+
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.first_name == "Bob"
+    assert (bob.is_staff, bob.is_superuser, bob.account_id) == (False, False, alice.account_id)
+    assert not bob.groups.exists()
+
+
+def test_the_owner_form_shows_none_of_the_platform_fields(alice, bob):
+    page = browser_for(alice).get(f"/admin/accounts/user/{bob.pk}/change/").content.decode()
+
+    for field in ("account", "is_staff", "is_superuser", "groups", "user_permissions"):
+        assert f'name="{field}"' not in page
+
+
+def test_an_owner_changes_a_role_within_their_account(alice, bob):
+    response = browser_for(alice).post(
+        f"/admin/accounts/user/{bob.pk}/change/", user_form(bob, role="owner")
+    )
+
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.role == User.Role.OWNER
+    assert bob.is_staff
+    assert bob.groups.filter(name=OWNER_GROUP).exists()
+    assert LogEntry.objects.filter(user=alice, object_id=str(bob.pk)).exists()
+
+
+def test_an_owner_cannot_demote_or_deactivate_themselves_here(alice):
+    response = browser_for(alice).post(
+        f"/admin/accounts/user/{alice.pk}/change/",
+        user_form(alice, role="member", is_active="", first_name="Alice"),
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.first_name, alice.role, alice.is_active) == ("Alice", "owner", True)
+
+
+def test_a_user_an_owner_adds_joins_the_owner_account(alice, globex):
+    response = browser_for(alice).post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "dave",
+            "email": "dave@acme.example",
+            "role": "member",
+            "usable_password": "true",
+            "password1": "another long passphrase",
+            "password2": "another long passphrase",
+            "account": str(globex.pk),
+            "is_superuser": "on",
+            "is_staff": "on",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    dave = User.objects.get(username="dave")
+    assert (dave.account_id, dave.is_staff, dave.is_superuser) == (alice.account_id, False, False)
+    assert dave.check_password("another long passphrase")
+
+
+def test_an_owner_cannot_reach_a_superuser_in_their_account(alice, acme):
+    admin = User.objects.create_superuser(
+        username="ops", email="ops@acme.example", password=PASSWORD, account=acme
+    )
+    owner = browser_for(alice)
+
+    listed = owner.get("/admin/accounts/user/").content.decode()
+    reset = owner.post(
+        f"/admin/accounts/user/{admin.pk}/password/",
+        {"password1": "owner chose this one", "password2": "owner chose this one"},
+    )
+
+    assert "ops@acme.example" not in listed
+    assert does_not_exist(reset)
+    admin.refresh_from_db()
+    assert admin.check_password(PASSWORD)
+
+
+def test_setting_a_password_in_the_admin_ends_every_session_of_that_user(alice, bob):
+    bobs = browser_for(bob)
+    bobs_row = row_of(bobs)
+
+    response = browser_for(alice).post(
+        f"/admin/accounts/user/{bob.pk}/password/",
+        {
+            "usable_password": "true",
+            "password1": "owner reset this one",
+            "password2": "owner reset this one",
+        },
+    )
+
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.check_password("owner reset this one")
+    bobs_row.refresh_from_db()
+    assert bobs_row.revoked_reason == RevokedReason.PASSWORD_CHANGE
+    assert bobs.get("/settings/security/")["Location"].startswith("/login/?reason=session_expired")
+    changed = AuditEvent.objects.get(action="password.changed")
+    assert (changed.user, changed.details["revoked_count"]) == (bob, 1)
+
+
+def test_a_raw_id_input_names_and_offers_only_rows_of_the_owner_account(alice, bob, carol, rf):
+    class SessionsByUserId(AccountScopedAdmin):
+        raw_id_fields = ("user",)
+
+    request = rf.get("/admin/")
+    request.user = alice
+    field = SessionsByUserId(Session, admin.site).formfield_for_foreignkey(
+        Session._meta.get_field("user"), request
+    )
+
+    assert set(field.queryset) == {alice, bob}
+    assert field.widget.label_and_url_for_value(carol.pk) == ("", "")
+    assert field.widget.label_and_url_for_value(bob.pk)[0] == "bob"
+
+
+def test_the_users_list_costs_the_same_queries_for_3_or_30_users(
+    alice, bob, django_assert_max_num_queries
+):
+    owner = browser_for(alice)
+    owner.get("/admin/accounts/user/")
+    User.objects.create_user(username="u1", email="u1@acme.example", account=alice.account)
+    with CaptureQueriesContext(connection) as three:
+        assert owner.get("/admin/accounts/user/").status_code == 200
+    for n in range(2, 29):
+        User.objects.create_user(
+            username=f"u{n}", email=f"u{n}@acme.example", account=alice.account
+        )
+
+    with django_assert_max_num_queries(len(three.captured_queries)):
+        response = owner.get("/admin/accounts/user/")
+
+    assert "30 users" in response.content.decode()
+
+
+def test_a_superuser_sees_and_places_users_of_every_account(root, alice, carol, globex):
+    platform = browser_for(root)
+
+    listed = platform.get("/admin/accounts/user/").content.decode()
+    moved = platform.post(
+        f"/admin/accounts/user/{alice.pk}/change/",
+        {
+            **user_form(alice),
+            "account": str(globex.pk),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+
+    assert "alice@acme.example" in listed
+    assert "carol@globex.example" in listed
+    assert moved.status_code == 302
+    alice.refresh_from_db()
+    assert alice.account == globex
+    assert alice.is_staff  # still an owner: the role decides
+
+
+# The account and its policy
+
+
+def test_an_owner_sees_only_their_own_account(alice, carol):
+    owner = browser_for(alice)
+
+    listed = owner.get("/admin/accounts/account/").content.decode()
+    searched = owner.get("/admin/accounts/account/?q=Globex").content.decode()
+
+    assert f"/admin/accounts/account/{alice.account_id}/change/" in listed
+    assert "Globex" not in listed
+    assert f"/admin/accounts/account/{carol.account_id}/change/" not in searched
+    assert "0 accounts" in searched
+
+
+def test_every_admin_url_of_another_account_is_refused(alice, globex):
+    owner = browser_for(alice)
+
+    for url in (
+        f"/admin/accounts/account/{globex.pk}/change/",
+        f"/admin/accounts/account/{globex.pk}/history/",
+    ):
+        response = owner.get(url)
+        assert does_not_exist(response), url
+    assert refused_like_own_rows(
+        owner,
+        f"/admin/accounts/account/{globex.pk}/delete/",
+        f"/admin/accounts/account/{alice.account_id}/delete/",
+    )
+    posted = owner.post(f"/admin/accounts/account/{globex.pk}/change/", policy_form(5, 15))
+
+    assert does_not_exist(posted)
+    globex.refresh_from_db()
+    assert globex.session_idle_minutes is None
+    assert policy_events() == []
+
+
+def test_the_autocomplete_offers_only_the_owner_account_and_users(alice, bob, carol):
+    owner = browser_for(alice)
+
+    accounts = owner.get(
+        "/admin/autocomplete/?app_label=accounts&model_name=user&field_name=account"
+    ).json()
+    users = owner.get(
+        "/admin/autocomplete/?app_label=user_sessions&model_name=session&field_name=user"
+    ).json()
+    searched = owner.get(
+        "/admin/autocomplete/?app_label=user_sessions&model_name=session&field_name=user&term=car"
+    ).json()
+
+    assert [result["text"] for result in accounts["results"]] == ["Acme"]
+    assert sorted(result["text"] for result in users["results"]) == ["alice", "bob"]
+    assert searched["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("idle", "absolute", "field"),
+    [
+        (4, "", "session_idle_minutes"),
+        (43201, "", "session_idle_minutes"),
+        ("", 14, "session_absolute_minutes"),
+        ("", 129601, "session_absolute_minutes"),
+        (43200, "", "session_idle_minutes"),  # longer than the default absolute limit
+        (600, 480, "session_idle_minutes"),
+        ("", 30, "session_absolute_minutes"),  # shorter than the default idle limit
+        ("ten", "", "session_idle_minutes"),
+        (-5, "", "session_idle_minutes"),
+    ],
+)
+def test_a_policy_out_of_bounds_is_a_field_error_and_nothing_is_saved_or_audited(
+    alice, idle, absolute, field
+):
+    response = browser_for(alice).post(
+        f"/admin/accounts/account/{alice.account_id}/change/", policy_form(idle, absolute)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    account = Account.objects.get(pk=alice.account_id)
+    assert (account.session_idle_minutes, account.session_absolute_minutes) == (None, None)
+    assert policy_events() == []
+
+
+def test_a_valid_policy_round_trips_and_is_audited_like_the_page(alice):
+    owner = browser_for(alice)
+
+    response = owner.post(
+        f"/admin/accounts/account/{alice.account_id}/change/", policy_form(15, 480)
+    )
+
+    assert response.status_code == 302
+    account = Account.objects.get(pk=alice.account_id)
+    assert (account.session_idle_minutes, account.session_absolute_minutes) == (15, 480)
+    [event] = policy_events()
+    assert event.actor == alice
+    assert event.account == account
+    assert event.details["old"] == {"idle_minutes": None, "absolute_minutes": None}
+    assert event.details["new"] == {"idle_minutes": 15, "absolute_minutes": 480}
+    assert event.details["effective"] == {"idle_minutes": 15, "absolute_minutes": 480}
+    page = owner.get(f"/admin/accounts/account/{alice.account_id}/change/").content.decode()
+    assert 'value="15"' in page
+    assert 'value="480"' in page
+
+
+def test_clearing_the_overrides_goes_back_to_the_system_defaults(alice, acme):
+    acme.session_idle_minutes, acme.session_absolute_minutes = 15, 480
+    acme.save()
+
+    response = browser_for(alice).post(f"/admin/accounts/account/{acme.pk}/change/", policy_form())
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert (acme.session_idle_minutes, acme.session_absolute_minutes) == (None, None)
+    [event] = policy_events()
+    assert event.details["effective"] == {"idle_minutes": 60, "absolute_minutes": 10080}
+
+
+def test_an_owner_cannot_rename_their_account(alice, acme):
+    response = browser_for(alice).post(
+        f"/admin/accounts/account/{acme.pk}/change/", policy_form(name="Evil Corp")
+    )
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert acme.name == "Acme"
+
+
+def test_a_superuser_sees_every_account(root, acme, globex):
+    page = browser_for(root).get("/admin/accounts/account/").content.decode()
+
+    assert "Acme" in page
+    assert "Globex" in page
+
+
+# A change needs a recent password
+
+
+def test_a_change_with_a_stale_password_asks_for_it_and_changes_nothing(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        response = owner.post(
+            f"/admin/accounts/account/{alice.account_id}/change/", policy_form(15, 480)
+        )
+        wrong = owner.post(
+            f"/admin/accounts/account/{alice.account_id}/change/",
+            policy_form(15, 480, reauth_password="not my password"),
+        )
+
+    assert response.status_code == wrong.status_code == 200
+    assert "Confirm it" in response.content.decode()
+    assert 'name="session_idle_minutes" value="15"' in response.content.decode()
+    assert "That is not your password." in wrong.content.decode()
+    account = Account.objects.get(pk=alice.account_id)
+    assert account.session_idle_minutes is None
+    assert policy_events() == []
+
+
+def test_the_right_password_carries_on_with_the_change(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        response = owner.post(
+            f"/admin/accounts/account/{alice.account_id}/change/",
+            policy_form(15, 480, reauth_password=PASSWORD),
+        )
+
+    assert response.status_code == 302
+    account = Account.objects.get(pk=alice.account_id)
+    assert account.session_idle_minutes == 15
+    assert [event.action for event in AuditEvent.objects.order_by("id")][-2:] == [
+        "session.reauthenticated",
+        "account.session_policy_update",
+    ]

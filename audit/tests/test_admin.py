@@ -1,0 +1,232 @@
+"""Sign-in attempts and the audit trail in the Django admin: read-only, searchable, by
+date, an owner's own account only (SPEC §5, §7)."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from audit import events
+from audit.models import AuditEvent, LoginEvent
+from conftest import PASSWORD, browser_for
+
+pytestmark = pytest.mark.django_db
+
+LOGINS = "/admin/audit/loginevent/"
+TRAIL = "/admin/audit/auditevent/"
+
+
+def fail_sign_in(username: str) -> None:
+    Client().post("/login/", {"username": username, "password": "not the password"})
+
+
+def make_login_events(user: User, count: int) -> None:
+    LoginEvent.objects.bulk_create(
+        LoginEvent(
+            user=user,
+            account_id=user.account_id,
+            username=user.username,
+            channel=LoginEvent.Channel.BROWSER,
+            success=True,
+            ip=f"203.0.113.{n}",
+        )
+        for n in range(count)
+    )
+
+
+def make_audit_events(user: User, count: int) -> None:
+    for n in range(count):
+        events.record("session.revoked", user=user, actor=user, target=f"session:{n}")
+
+
+# Sign-in attempts
+
+
+def test_an_owner_lists_only_their_own_account_sign_in_attempts(alice, bob, carol):
+    owner = browser_for(alice)
+    browser_for(bob)
+    browser_for(carol)
+    fail_sign_in("carol")
+    fail_sign_in("mallory")
+
+    page = owner.get(LOGINS).content.decode()
+
+    assert ">bob<" in page
+    assert ">alice<" in page
+    assert "carol" not in page
+    assert "mallory" not in page
+    assert "2 login events" in page
+
+
+def test_sign_in_attempts_are_searchable_by_username_and_ip(alice, bob, carol):
+    owner = browser_for(alice)
+    browser_for(bob)
+    browser_for(carol)
+    make_login_events(bob, 1)  # from 203.0.113.0
+
+    by_name = owner.get(f"{LOGINS}?q=bob").content.decode()
+    by_ip = owner.get(f"{LOGINS}?q=203.0.113").content.decode()
+    other = owner.get(f"{LOGINS}?q=carol").content.decode()
+
+    assert "2 login events" in by_name
+    assert "1 login event" in by_ip
+    assert "0 login events" in other
+
+
+def test_sign_in_attempts_filter_by_date_and_outcome(alice, bob):
+    owner = browser_for(alice)
+    fail_sign_in("bob")
+    year = timezone.now().year
+
+    this_year = owner.get(f"{LOGINS}?created_at__year={year}").content.decode()
+    last_year = owner.get(f"{LOGINS}?created_at__year={year - 1}").content.decode()
+    failed = owner.get(f"{LOGINS}?success__exact=0").content.decode()
+
+    assert "2 login events" in this_year
+    assert "0 login events" in last_year
+    assert "1 login event" in failed
+
+
+def test_a_sign_in_page_never_shows_the_device_key(alice):
+    owner = browser_for(alice)
+    event = LoginEvent.objects.get(user=alice)
+    assert event.device_key
+
+    page = owner.get(f"{LOGINS}{event.pk}/change/").content.decode()
+
+    assert event.device_key not in page
+    assert "Device key" not in page
+    assert "Chrome 131 on macOS" in page
+
+
+def test_every_admin_url_of_another_account_sign_in_is_refused(alice, carol):
+    owner = browser_for(alice)
+    browser_for(carol)
+    carols = LoginEvent.objects.get(user=carol)
+    own = LoginEvent.objects.get(user=alice)
+
+    for url in (f"{LOGINS}{carols.pk}/change/", f"{LOGINS}{carols.pk}/history/"):
+        response = owner.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url
+    assert owner.get(f"{LOGINS}{carols.pk}/delete/").status_code == 403
+    assert owner.get(f"{LOGINS}{own.pk}/delete/").status_code == 403
+
+
+def test_sign_in_attempts_are_read_only(alice):
+    owner = browser_for(alice)
+    own = LoginEvent.objects.get(user=alice)
+
+    assert owner.get(f"{LOGINS}add/").status_code == 403
+    assert owner.post(f"{LOGINS}{own.pk}/change/", {"success": ""}).status_code == 403
+    own.refresh_from_db()
+    assert own.success
+
+
+def test_the_sign_in_list_costs_the_same_queries_for_3_or_30_events(
+    alice, bob, django_assert_max_num_queries
+):
+    owner = browser_for(alice)
+    make_login_events(bob, 2)
+    owner.get(LOGINS)
+    with CaptureQueriesContext(connection) as three:
+        assert "3 login events" in owner.get(LOGINS).content.decode()
+    make_login_events(bob, 27)
+
+    with django_assert_max_num_queries(len(three.captured_queries)):
+        response = owner.get(LOGINS)
+
+    assert "30 login events" in response.content.decode()
+
+
+# The audit trail
+
+
+def test_an_owner_lists_only_their_own_account_audit_events(alice, bob, carol):
+    owner = browser_for(alice)
+    events.record("session.revoked", user=bob, actor=bob, target="session:bobs")
+    events.record("globex.only", user=carol, actor=carol, target="session:carols")
+
+    page = owner.get(TRAIL).content.decode()
+
+    assert "session:bobs" in page
+    assert "session:carols" not in page
+    assert "globex.only" not in page  # not even among the action filter's choices
+
+
+def test_audit_events_are_searchable_by_action_target_and_ip(alice, bob, carol):
+    owner = browser_for(alice)
+    events.record("password.changed", user=bob, target="user:bob", ip="192.0.2.7")
+    events.record("password.changed", user=carol, target="user:carol", ip="192.0.2.8")
+
+    by_action = owner.get(f"{TRAIL}?q=password.changed").content.decode()
+    by_target = owner.get(f"{TRAIL}?q=user:bob").content.decode()
+    by_ip = owner.get(f"{TRAIL}?q=192.0.2").content.decode()
+    other = owner.get(f"{TRAIL}?q=user:carol").content.decode()
+
+    assert "1 audit event" in by_action
+    assert "1 audit event" in by_target
+    assert "1 audit event" in by_ip
+    assert "0 audit events" in other
+
+
+def test_audit_events_filter_by_date(alice, bob):
+    owner = browser_for(alice)
+    events.record("password.changed", user=bob, target="user:bob")
+    year = timezone.now().year
+
+    bobs = f"user__id__exact={bob.pk}"
+
+    this_year = owner.get(f"{TRAIL}?{bobs}&created_at__year={year}").content.decode()
+    last_year = owner.get(f"{TRAIL}?{bobs}&created_at__year={year - 1}").content.decode()
+
+    assert "1 audit event" in this_year
+    assert "0 audit events" in last_year
+
+
+def test_every_admin_url_of_another_account_audit_event_is_refused(alice, carol):
+    owner = browser_for(alice)
+    carols = events.record("password.changed", user=carol, target="user:carol")
+
+    for url in (f"{TRAIL}{carols.pk}/change/", f"{TRAIL}{carols.pk}/history/"):
+        response = owner.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url
+    assert owner.get(f"{TRAIL}{carols.pk}/delete/").status_code == 403
+    assert owner.get(f"{TRAIL}add/").status_code == 403
+
+
+def test_the_audit_list_costs_the_same_queries_for_3_or_30_events(
+    alice, bob, django_assert_max_num_queries
+):
+    owner = browser_for(alice)  # signing in is audited too
+    make_audit_events(bob, 3 - AuditEvent.objects.count())
+    owner.get(TRAIL)
+    with CaptureQueriesContext(connection) as three:
+        assert "3 audit events" in owner.get(TRAIL).content.decode()
+    make_audit_events(bob, 27)
+
+    with django_assert_max_num_queries(len(three.captured_queries)):
+        response = owner.get(TRAIL)
+
+    assert "30 audit events" in response.content.decode()
+
+
+def test_a_superuser_sees_the_events_of_every_account(alice, carol):
+    root = User.objects.create_superuser(
+        username="root", email="root@platform.example", password=PASSWORD
+    )
+    platform = browser_for(root)
+    browser_for(alice)
+    browser_for(carol)
+    events.record("password.changed", user=carol, target="user:carol")
+    events.record("password.changed", user=alice, target="user:alice")
+
+    logins = platform.get(LOGINS).content.decode()
+    trail = platform.get(TRAIL).content.decode()
+
+    assert ">alice<" in logins
+    assert ">carol<" in logins
+    assert "user:carol" in trail
+    assert "user:alice" in trail
+    assert AuditEvent.objects.count() >= 2

@@ -1,0 +1,94 @@
+"""The expiry banner (SPEC §5): when a signed-in page warns that its session is about to
+end, which deadline it names, and when the page should ask again."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils import timezone
+
+from sessions.models import Session
+
+IDLE = "idle"
+ABSOLUTE = "absolute"
+# While the banner shows, the page asks again this often, so activity elsewhere
+# (another device, another browser) clears it soon and the minutes stay right.
+SHOWN_POLL_SECONDS = 15
+# Far from both deadlines the page still asks at least this often: a session can
+# be ended early (signed out elsewhere, by an owner, by a stricter policy applied
+# now), and its open pages should go to the login page soon after.
+FAR_POLL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ExpiryBanner:
+    """What the banner shows: ``kind`` is IDLE, ABSOLUTE, or None for nothing."""
+
+    kind: str | None
+    deadline: datetime
+    seconds_left: float
+    poll_seconds: int
+
+    @property
+    def minutes_left(self) -> int:
+        # Rounded up: "in 1 minute" until the very end, never "in 0 minutes".
+        return max(1, math.ceil(self.seconds_left / 60))
+
+    @property
+    def deadline_key(self) -> str:
+        """The deadline as the page remembers a dismissal by."""
+        return self.deadline.isoformat(timespec="seconds")
+
+
+def expiry_banner(session: Session, now: datetime) -> ExpiryBanner:
+    """The banner for ``session`` at ``now`` and the delay before the next poll.
+
+    The deadline is the closer of the idle and the absolute one (on a tie the
+    absolute one, which nothing extends). The banner shows from
+    SESSION_WARNING_MINUTES before it. Far from it, the next poll comes when the
+    banner is due; once shown, every SHOWN_POLL_SECONDS and once more right at
+    the deadline, so an ended session goes to the login page at once."""
+    idle, absolute = session.idle_expires_at, session.expire_date
+    kind, deadline = (IDLE, idle) if idle < absolute else (ABSOLUTE, absolute)
+    seconds_left = (deadline - now).total_seconds()
+    due_in = seconds_left - settings.SESSION_WARNING_MINUTES * 60
+    if due_in > 0:
+        kind, poll_seconds = None, _delay(due_in, FAR_POLL_SECONDS)
+    else:
+        poll_seconds = _delay(seconds_left, SHOWN_POLL_SECONDS)
+    return ExpiryBanner(
+        kind=kind, deadline=deadline, seconds_left=seconds_left, poll_seconds=poll_seconds
+    )
+
+
+def _delay(seconds: float, cap: int) -> int:
+    # Whole seconds rounded up, so a poll meant for a moment lands at it or just
+    # after, never just before (which would cost a second poll).
+    return max(1, min(cap, math.ceil(seconds)))
+
+
+def banner_context(request: HttpRequest) -> dict[str, Any]:
+    """What the banner partial renders for this request, from the session row the
+    store has already loaded (no query)."""
+    row = request.session.current_row()
+    here = _page_path(request)
+    login = resolve_url(settings.LOGIN_URL)
+    return {
+        "banner": None if row is None else expiry_banner(row, timezone.now()),
+        "return_path": here,
+        # "Sign in now" signs out first, then returns to this page after sign-in.
+        "sign_in_again_url": f"{login}?{urlencode({'next': here}, safe='/')}" if here else login,
+    }
+
+
+def _page_path(request: HttpRequest) -> str:
+    """The page the user is looking at: for HTMX, the page behind the fragment;
+    nothing after a plain POST, whose URL is an action rather than a page."""
+    if request.htmx:
+        return request.htmx.current_url_abs_path or ""
+    return request.get_full_path() if request.method == "GET" else ""

@@ -1,0 +1,266 @@
+"""Sessions in the Django admin: read-only, an owner's own account only, and "Revoke
+selected sessions" through Session.revoke (SPEC §5, §7)."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AuditEvent
+from conftest import FIREFOX_WINDOWS, PASSWORD, SAFARI_IPHONE, api_login, browser_for
+from securityportal.client import ClientInfo
+from sessions.lifecycle import open_session
+from sessions.models import RevokedReason, Session
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/user_sessions/session/"
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def row_of(browser: Client) -> Session:
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(key_hash=hashlib.sha256(key.encode()).hexdigest())
+
+
+def open_sessions(user: User, count: int) -> list[Session]:
+    return [
+        open_session(
+            user=user,
+            kind=Session.Kind.BROWSER,
+            client=ClientInfo(ip=f"198.51.100.{n}", user_agent=FIREFOX_WINDOWS),
+            now=timezone.now(),
+        )
+        for n in range(count)
+    ]
+
+
+def revoke(owner: Client, *sessions: Session, **extra: str):
+    return owner.post(
+        LIST,
+        {
+            "action": "revoke_selected",
+            "_selected_action": [str(session.pk) for session in sessions],
+            **extra,
+        },
+    )
+
+
+def revoked_events() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action="session.revoked").order_by("id"))
+
+
+def test_an_owner_lists_only_their_own_account_sessions(alice, bob, carol):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob, SAFARI_IPHONE))
+    carols = api_login(carol)["session"]["id"]
+
+    page = owner.get(LIST).content.decode()
+
+    assert f"/admin/user_sessions/session/{bobs.pk}/change/" in page
+    assert f"/admin/user_sessions/session/{row_of(owner).pk}/change/" in page
+    assert carols not in page
+    assert "carol" not in page
+
+
+def test_filters_and_search_never_show_another_account_sessions(alice, bob, carol):
+    owner = browser_for(alice)
+    browser_for(bob)
+    browser_for(carol)
+    carols = Session.objects.get(user=carol)
+
+    filtered = owner.get(f"{LIST}?user__id__exact={carol.pk}").content.decode()
+    searched = owner.get(f"{LIST}?q=carol").content.decode()
+    by_ip = owner.get(f"{LIST}?q=127.0.0.1").content.decode()
+    choices = owner.get(LIST).content.decode()
+
+    assert str(carols.pk) not in filtered + searched + by_ip
+    assert "0 sessions" in searched
+    assert f"?user__id__exact={bob.pk}" in choices
+    assert f"?user__id__exact={carol.pk}" not in choices
+
+
+def test_the_list_filters_by_kind_revoked_reason_and_date(alice, bob):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+    bobs.revoke(reason=RevokedReason.USER, actor=bob)
+
+    revoked = owner.get(f"{LIST}?revoked_reason__exact=user").content.decode()
+    api = owner.get(f"{LIST}?kind__exact=api").content.decode()
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = owner.get(LIST, {"created_at__gte": midnight.isoformat(sep=" ")}).content.decode()
+
+    assert f"/{bobs.pk}/change/" in revoked
+    assert f"/{row_of(owner).pk}/change/" not in revoked
+    assert "0 sessions" in api
+    assert "2 sessions" in today
+
+
+def test_every_admin_url_of_another_account_session_is_refused(alice, carol):
+    owner = browser_for(alice)
+    carols = row_of(browser_for(carol))
+    own = row_of(owner)
+
+    for url in (f"{LIST}{carols.pk}/change/", f"{LIST}{carols.pk}/history/"):
+        response = owner.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url
+    # Nobody deletes sessions (revoking is the way): the same 403 as for one's own.
+    assert owner.get(f"{LIST}{carols.pk}/delete/").status_code == 403
+    assert owner.get(f"{LIST}{own.pk}/delete/").status_code == 403
+
+
+def test_a_session_page_never_shows_the_key_hash_or_session_data(alice):
+    owner = browser_for(alice)
+    own = row_of(owner)
+
+    page = owner.get(f"{LIST}{own.pk}/change/").content.decode()
+
+    assert page.count("Chrome 131 on macOS") >= 1
+    assert own.key_hash not in page
+    assert "Key hash" not in page
+    assert "Session data" not in page
+    assert own.session_data[:20] not in page
+
+
+def test_sessions_are_read_only_in_the_admin(alice, bob):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+
+    add = owner.get(f"{LIST}add/")
+    change = owner.post(f"{LIST}{bobs.pk}/change/", {"revoked_reason": "admin"})
+
+    assert add.status_code == 403
+    assert change.status_code == 403
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+
+
+def test_revoke_ends_only_the_selected_sessions_of_the_owner_account(alice, bob, carol):
+    owner = browser_for(alice)
+    first, second = row_of(browser_for(bob)), row_of(browser_for(bob, FIREFOX_WINDOWS))
+    carols = row_of(browser_for(carol))
+
+    response = revoke(owner, first, carols)
+
+    assert response.status_code == 302
+    assert "Revoked 1 session." in owner.get(LIST).content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    carols.refresh_from_db()
+    assert first.revoked_reason == RevokedReason.ADMIN
+    assert second.revoked_at is None
+    assert carols.revoked_at is None
+    [event] = revoked_events()
+    assert (event.actor, event.user, event.target) == (alice, bob, f"session:{first.pk}")
+    assert event.details["reason"] == "admin"
+    assert event.ip == "127.0.0.1"
+
+
+def test_revoke_writes_one_row_per_live_session_and_counts_the_ended_ones(alice, bob):
+    owner = browser_for(alice)
+    first, second, third = open_sessions(bob, 3)
+    third.revoke(reason=RevokedReason.USER, actor=bob)
+
+    revoke(owner, first, second, third)
+
+    message = owner.get(LIST).content.decode()
+    assert "Revoked 2 sessions. 1 of the selected had already ended." in message
+    assert {e.target for e in revoked_events() if e.details["reason"] == "admin"} == {
+        f"session:{first.pk}",
+        f"session:{second.pk}",
+    }
+    third.refresh_from_db()
+    assert third.revoked_reason == RevokedReason.USER
+
+
+def test_a_revoked_browser_is_signed_out_on_its_next_request(alice, bob):
+    owner = browser_for(alice)
+    bobs = browser_for(bob)
+
+    revoke(owner, row_of(bobs))
+
+    response = bobs.get("/settings/security/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?reason=session_expired")
+
+
+def test_select_all_across_pages_still_reaches_only_the_owner_account(alice, bob, carol):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+    carols = row_of(browser_for(carol))
+
+    revoke(owner, bobs, select_across="1")
+
+    bobs.refresh_from_db()
+    carols.refresh_from_db()
+    assert bobs.revoked_reason == RevokedReason.ADMIN
+    assert carols.revoked_at is None
+
+
+def test_revoking_with_a_stale_password_asks_for_it_first(alice, bob):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        bobs = row_of(browser_for(bob))
+        clock.shift(timedelta(minutes=20))
+
+        asked = revoke(owner, bobs)
+        bobs.refresh_from_db()
+        assert bobs.revoked_at is None
+        done = revoke(owner, bobs, reauth_password=PASSWORD)
+
+    assert asked.status_code == 200
+    assert "Confirm it" in asked.content.decode()
+    assert f'name="_selected_action" value="{bobs.pk}"' in asked.content.decode()
+    assert done.status_code == 302
+    bobs.refresh_from_db()
+    assert bobs.revoked_reason == RevokedReason.ADMIN
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_sessions(
+    alice, bob, django_assert_max_num_queries
+):
+    owner = browser_for(alice)
+    open_sessions(bob, 2)
+    owner.get(LIST)
+    with CaptureQueriesContext(connection) as three:
+        assert "3 sessions" in owner.get(LIST).content.decode()
+    open_sessions(bob, 27)
+
+    with django_assert_max_num_queries(len(three.captured_queries)):
+        response = owner.get(LIST)
+
+    assert "30 sessions" in response.content.decode()
+
+
+def test_the_autocomplete_of_sessions_offers_only_the_owner_account(alice, carol):
+    owner = browser_for(alice)
+    browser_for(carol)
+
+    response = owner.get(
+        "/admin/autocomplete/?app_label=audit&model_name=loginevent&field_name=session"
+    )
+
+    assert response.status_code == 200
+    assert [result["id"] for result in response.json()["results"]] == [str(row_of(owner).pk)]
+
+
+def test_a_superuser_sees_and_revokes_sessions_of_every_account(alice, carol):
+    root = User.objects.create_superuser(
+        username="root", email="root@platform.example", password=PASSWORD
+    )
+    platform = browser_for(root)
+    alices, carols = row_of(browser_for(alice)), row_of(browser_for(carol))
+
+    page = platform.get(LIST).content.decode()
+    revoke(platform, alices, carols)
+
+    assert f"/{alices.pk}/change/" in page
+    assert f"/{carols.pk}/change/" in page
+    assert Session.objects.filter(revoked_reason=RevokedReason.ADMIN).count() == 2
