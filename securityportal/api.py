@@ -1,11 +1,14 @@
 """What every JSON endpoint shares: the view base and the error shape ``{detail, code}``."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpResponse
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +17,8 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from securityportal import ratelimit
+
+logger = logging.getLogger(__name__)
 
 
 class BadRequest(exceptions.APIException):
@@ -56,9 +61,15 @@ class PerUserThrottle(BaseThrottle):
         if request.user is None:
             return True
         requests, seconds = settings.SESSION_API_RATE
-        self.retry_after = ratelimit.hit(
-            "api-user", str(request.user.pk), limit=requests, seconds=seconds
-        )
+        try:
+            self.retry_after = ratelimit.hit(
+                "api-user", str(request.user.pk), limit=requests, seconds=seconds
+            )
+        except (RedisError, OSError) as error:
+            # A Redis outage must not turn every API call into a 500: the caller is
+            # signed in (its session was just checked against the database), so
+            # the rate limit is waived while the counters cannot be reached.
+            logger.warning("API rate limit not counted, cache unreachable: %s", error)
         return self.retry_after is None
 
     def wait(self) -> int | None:
@@ -96,9 +107,13 @@ def _first_code(errors: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every error body shaped as ``{"detail", "code"}``.
-
-    Field errors keep their per-field messages under ``errors``."""
+    """DRF's handler, with every error body shaped as ``{"detail", "code"}`` and, for
+    field errors, ``"fields": {name: [messages]}``. A database outage is a 503 with
+    Retry-After, never a 500 page."""
+    if isinstance(exc, DatabaseError):
+        # Logged, as any server-side failure; the client is told to come back.
+        logger.exception("Database unavailable during %s", context["request"].path)
+        exc = Unavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -106,10 +121,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {
             "detail": "Some fields are missing or invalid.",
             "code": _first_code(exc.detail),
-            "errors": exc.detail,
+            "fields": exc.detail,
         }
         return response
     detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
     code = getattr(detail, "code", None) or "error"
     response.data = {"detail": str(detail), "code": code}
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        # RFC 6750: a credential that was presented and refused says so, and why.
+        reason = str(detail).replace('"', "'")
+        response["WWW-Authenticate"] = (
+            f'Bearer realm="api", error="invalid_token", error_description="{reason}"'
+        )
     return response
+
+
+class Unavailable(exceptions.APIException):
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "The service is briefly unavailable; try again in a few seconds."
+    wait = 5

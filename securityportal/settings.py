@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "securityportal.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessions.middleware.SessionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -117,12 +118,29 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
+# How long a signed-in request's session may be answered from Redis (sessions.cache)
+# without reading its row. Revokes reach every process at once regardless; this
+# bounds how long one could be missed if Redis was unreachable when it happened.
+SESSION_CACHE_SECONDS = envint("SESSION_CACHE_SECONDS", 60, minimum=1)
 if REDIS_URL:
+    # A Redis that hangs would hang every request behind it: a request that cannot
+    # reach it within this long reads the database instead (sessions) or fails.
+    REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+            "OPTIONS": REDIS_OPTIONS,
+        },
+        # Validated sessions of signed-in requests: a signed-in request on a hit
+        # costs no SQL. Only with Redis, which every process shares: a cache in
+        # process memory could not be told that another process revoked a session.
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+            "TIMEOUT": SESSION_CACHE_SECONDS,
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -237,6 +255,11 @@ WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@localhost>")
+
+# The largest API request body accepted (413 beyond): every endpoint takes a few
+# short fields.
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 65536, minimum=1024)
+CSRF_FAILURE_VIEW = "securityportal.errors.csrf_failure"
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

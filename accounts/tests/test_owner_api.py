@@ -64,8 +64,8 @@ def assert_field_error(response, field: str, code: str) -> None:
     body = response.json()
     assert body["code"] == code
     assert body["detail"]
-    assert list(body["errors"]) == [field]
-    assert body["errors"][field][0]
+    assert list(body["fields"]) == [field]
+    assert body["fields"][field][0]
 
 
 # Who may call them
@@ -313,7 +313,7 @@ def test_a_null_that_clears_to_a_default_shorter_than_idle_is_refused(alice):
 
     # The default absolute limit (10080) would be shorter than the idle override.
     assert_field_error(response, "idle_minutes", "idle_exceeds_absolute")
-    assert "(10080 minutes)" in response.json()["errors"]["idle_minutes"][0]
+    assert "(10080 minutes)" in response.json()["fields"]["idle_minutes"][0]
     assert overrides_of(alice.account) == (20000, 30000)
     assert policy_events() == []
 
@@ -344,7 +344,7 @@ def test_an_empty_body_or_an_unknown_key_is_refused_naming_the_allowed_keys(
     response = patch(owner_client(alice), body)
 
     assert_field_error(response, field, code)
-    assert "idle_minutes, absolute_minutes, apply_now" in response.json()["errors"][field][0]
+    assert "idle_minutes, absolute_minutes, apply_now" in response.json()["fields"][field][0]
     assert overrides_of(alice.account) == (None, None)
     assert policy_events() == []
 
@@ -354,7 +354,7 @@ def test_a_body_that_is_not_an_object_is_refused(alice, body):
     response = owner_client(alice).patch("/api/accounts/me/security", body, content_type=JSON)
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"non_field_errors": ["Send a JSON object."]}
+    assert response.json()["fields"] == {"non_field_errors": ["Send a JSON object."]}
     assert policy_events() == []
 
 
@@ -565,7 +565,7 @@ def test_a_bad_scope_is_a_field_error_and_ends_nothing(crowd, scope):
     response = revoke(crowd["client"], scope)
 
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["scope"]
+    assert list(response.json()["fields"]) == ["scope"]
     assert Session.objects.filter(revoked_at__isnull=False).count() == 0
     assert bulk_events() == []
 
@@ -577,7 +577,7 @@ def test_a_missing_scope_is_a_field_error(crowd):
 
     assert response.status_code == 400
     assert response.json()["code"] == "required"
-    assert list(response.json()["errors"]) == ["scope"]
+    assert list(response.json()["fields"]) == ["scope"]
     assert bulk_events() == []
 
 

@@ -271,8 +271,8 @@ def test_the_api_refuses_a_new_password_failing_a_validator(alice, three_session
     body = response.json()
     assert body["detail"]
     assert body["code"]
-    assert list(body["errors"]) == ["new_password"]
-    assert any(message in error for error in body["errors"]["new_password"])
+    assert list(body["fields"]) == ["new_password"]
+    assert any(message in error for error in body["fields"]["new_password"])
     assert_nothing_changed(alice, three_sessions)
 
 
@@ -416,7 +416,7 @@ def test_the_api_refuses_a_wrong_current_password_with_a_field_error(alice, thre
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "password_incorrect"
-    assert body["errors"]["current_password"] == ["Your current password is not correct."]
+    assert body["fields"]["current_password"] == ["Your current password is not correct."]
     assert_nothing_changed(alice, three_sessions)
 
 
