@@ -2,6 +2,7 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,26 +14,48 @@ from accounts.signin import confirm_password
 from accounts.validators import PASSWORD_MAX
 from securityportal.api import ApiView, Refused, validated_input
 from securityportal.client import client_ip
+from securityportal.schema import errors
 from sessions.serializers import RevokedCountOutput
 
 
-class AccountOutput(serializers.ModelSerializer):
-    class Meta:
-        model = Account
-        fields = ["id", "name"]
+def me_output(user: User) -> dict:
+    """The signed-in user as ``GET /api/auth/me`` answers.
+
+    A plain dict: a ModelSerializer built its fields from the models on every call,
+    which cost this, the most frequent API request, more than reading the session."""
+    account: Account | None = user.account
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": str(user.role),
+        "account": None if account is None else {"id": account.pk, "name": account.name},
+    }
 
 
-class MeOutput(serializers.ModelSerializer):
-    account = AccountOutput(allow_null=True)
+class AccountRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
 
-    class Meta:
-        model = User
-        fields = ["id", "username", "email", "first_name", "last_name", "role", "account"]
+
+class MeOutput(serializers.Serializer):
+    """The shape ``me_output`` returns, as the OpenAPI document describes it."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    account = AccountRef(allow_null=True)
 
 
 class MeView(ApiView):
+    @extend_schema(summary="Who you are", responses={200: MeOutput, **errors(401, 429)})
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(request.user).data)
+        return Response(me_output(request.user))
 
 
 class PasswordInput(serializers.Serializer):
@@ -50,6 +73,12 @@ class PasswordInput(serializers.Serializer):
 
 
 class PasswordView(ApiView):
+    @extend_schema(
+        summary="Change your password",
+        description="Every other session of yours ends; this one stays signed in.",
+        request=PasswordInput,
+        responses={200: RevokedCountOutput, **errors(400, 401, 413, 429)},
+    )
     def put(self, request: Request) -> Response:
         data = validated_input(PasswordInput, request, context={"user": request.user})
         try:

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -28,6 +30,7 @@ from accounts.owners import UNCHANGED, update_session_policy
 from accounts.policy import bounds, effective_policy
 from securityportal.api import ApiView, validated_input
 from securityportal.client import client_ip
+from securityportal.schema import errors
 from sessions.lifecycle import Scope, revoke_account_sessions, signed_in_users
 from sessions.serializers import RevokedCountOutput
 
@@ -52,6 +55,7 @@ OWNER_ONLY = [IsAuthenticated, IsAccountOwner]
 # Input
 
 
+@extend_schema_field({"type": "integer", "nullable": True, "minimum": 1})
 class WholeMinutes(serializers.Field):
     """A JSON integer, or null for the system default. Nothing else: "30", 30.0
     and true are refused rather than read as numbers, so a client bug cannot
@@ -75,6 +79,7 @@ class WholeMinutes(serializers.Field):
         return value
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBoolean(serializers.Field):
     """A JSON true or false; DRF's BooleanField would also take "yes", "0" and 1."""
 
@@ -218,10 +223,20 @@ class AccountSecurityView(ApiView):
 
     permission_classes = OWNER_ONLY
 
+    @extend_schema(
+        summary="The account's session policy and who is signed in",
+        responses={200: AccountSecurityOutput, **errors(401, 403, 429)},
+    )
     def get(self, request: Request) -> Response:
         state = _security_state(request.user.account)
         return Response(AccountSecurityOutput(state, context={"you": request.user}).data)
 
+    @extend_schema(
+        summary="Change the account's session policy",
+        description="Omitted keys keep their override; null clears one to the default.",
+        request=PolicyInput,
+        responses={200: PolicyChangeOutput, **errors(400, 401, 403, 413, 429)},
+    )
     def patch(self, request: Request) -> Response:
         data = validated_input(PolicyInput, request)
         account = request.user.account
@@ -250,6 +265,11 @@ class AccountRevokeSessionsView(ApiView):
 
     permission_classes = OWNER_ONLY
 
+    @extend_schema(
+        summary="Sign out everyone in the account",
+        request=RevokeSessionsInput,
+        responses={200: RevokedCountOutput, **errors(400, 401, 403, 413, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = validated_input(RevokeSessionsInput, request)
         count = revoke_account_sessions(

@@ -1,5 +1,6 @@
 """GET /api/auth/login-events: the caller's own sign-in history."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from audit.activity import sign_ins_of
 from audit.models import LoginEvent
 from securityportal.api import ApiView
+from securityportal.schema import errors
 
 
 class LoginEventsQuery(serializers.Serializer):
@@ -31,6 +33,11 @@ class LoginEventOutput(serializers.ModelSerializer):
 
 
 class LoginEventsView(ApiView):
+    @extend_schema(
+        summary="Your sign-in attempts, newest first",
+        parameters=[LoginEventsQuery],
+        responses={200: LoginEventOutput(many=True), **errors(400, 401, 429)},
+    )
     def get(self, request: Request) -> Response:
         query = LoginEventsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

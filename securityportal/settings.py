@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "accounts",
@@ -238,6 +240,27 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["securityportal.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "securityportal.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The OpenAPI document at /api/schema/; Swagger UI and ReDoc are served from the
+# sidecar package's files (no CDN), readable without signing in.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Security Portal API",
+    "DESCRIPTION": (
+        "Sign in for a short-lived JWT access token and a rotating refresh token; both "
+        "are tied to a server-side session, so a revoke takes effect on the next request. "
+        "Every error is JSON: {detail, code} and, for field errors, fields."
+    ),
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Session.kind and LoginEvent.channel share their values: one enum.
+    "ENUM_NAME_OVERRIDES": {"ClientKindEnum": "sessions.models.Session.Kind"},
 }
 
 LANGUAGE_CODE = "en-us"

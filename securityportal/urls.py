@@ -1,8 +1,10 @@
 """The project's routes: each app's pages at the root, its endpoints under /api/."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from securityportal import errors, views
 
@@ -15,6 +17,18 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("sessions.api_urls")),
     path("api/", include("audit.api_urls")),
+    # The API's own description, readable without signing in.
+    path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api_schema"),
+    path(
+        "api/docs/",
+        login_not_required(SpectacularSwaggerView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
+    path(
+        "api/redoc/",
+        login_not_required(SpectacularRedocView.as_view(url_name="api_schema")),
+        name="api_redoc",
+    ),
     # The admin: account owners (their own account only) and superusers.
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth import user_logged_in
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny
@@ -14,6 +15,7 @@ from accounts.lockout import SignInRefused, refusal_text
 from accounts.signin import API, sign_in
 from securityportal.api import ApiView, BadRequest, Refused, validated_input
 from securityportal.client import ClientInfo, client_ip
+from securityportal.schema import errors
 from sessions.lifecycle import (
     NotRevocable,
     live_sessions_for_user,
@@ -36,6 +38,12 @@ class LoginView(ApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        summary="Sign in",
+        description="Username or e-mail and password; opens an API session.",
+        request=LoginInput,
+        responses={200: TokenPairOutput, **errors(400, 401, 413, 415, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = validated_input(LoginInput, request)
         try:
@@ -67,6 +75,16 @@ class RefreshView(ApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        summary="Rotate the refresh token",
+        description=(
+            "Spends the refresh token for a new pair. Presented again within "
+            "REFRESH_REUSE_GRACE_SECONDS it returns the same successor; later, the whole "
+            "session is revoked (401 `token_reused`)."
+        ),
+        request=RefreshInput,
+        responses={200: TokenPairOutput, **errors(400, 401, 413, 415)},
+    )
     def post(self, request: Request) -> Response:
         data = validated_input(RefreshInput, request)
         try:
@@ -79,6 +97,11 @@ class RefreshView(ApiView):
 
 
 class LogoutView(ApiView):
+    @extend_schema(
+        summary="Sign out this session",
+        request=None,
+        responses={204: None, **errors(401, 429)},
+    )
     def post(self, request: Request) -> Response:
         session: Session = request.auth
         session.revoke(
@@ -90,6 +113,10 @@ class LogoutView(ApiView):
 
 
 class SessionListView(ApiView):
+    @extend_schema(
+        summary="Your live sessions",
+        responses={200: SessionOutput(many=True), **errors(401, 429)},
+    )
     def get(self, request: Request) -> Response:
         sessions = live_sessions_for_user(request.user, timezone.now())
         output = SessionOutput(sessions, many=True, context={"current": request.auth})
@@ -97,6 +124,10 @@ class SessionListView(ApiView):
 
 
 class SessionDetailView(ApiView):
+    @extend_schema(
+        summary="Sign out one of your other sessions",
+        responses={204: None, **errors(400, 401, 404, 429)},
+    )
     def delete(self, request: Request, session_id: uuid.UUID) -> Response:
         try:
             revoke_own_session(
@@ -116,6 +147,11 @@ class SessionDetailView(ApiView):
 
 
 class RevokeOthersView(ApiView):
+    @extend_schema(
+        summary="Sign out all your other sessions",
+        request=None,
+        responses={200: RevokedCountOutput, **errors(401, 429)},
+    )
     def post(self, request: Request) -> Response:
         count = revoke_other_sessions(
             user=request.user,

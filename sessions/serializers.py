@@ -1,5 +1,6 @@
 from typing import TYPE_CHECKING
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.validators import PASSWORD_MAX
@@ -48,6 +49,7 @@ class TokenPairOutput(serializers.Serializer):
     access_expires_at = serializers.DateTimeField()
     session = serializers.SerializerMethodField()
 
+    @extend_schema_field(SessionOutput)
     def get_session(self, pair: "TokenPair") -> dict:
         session = pair.session
         return SessionOutput(session, context={"current": session}).data
