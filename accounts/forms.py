@@ -128,8 +128,11 @@ class SessionPolicyForm(forms.Form):
         error_messages={"invalid": "Enter a whole number of minutes."},
     )
     apply_now = forms.BooleanField(label="Also apply to signed-in sessions now", required=False)
-    # Set by the preview step: the owner has seen how many sessions this ends.
+    # Set by the preview step: the owner has seen how many sessions these limits
+    # end. ``previewed`` names the limits that were previewed: changed since, they
+    # are previewed again rather than applied unseen.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    previewed = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     @classmethod
     def for_account(cls, account: Account) -> "SessionPolicyForm":

@@ -7,20 +7,22 @@ Each view calls the function the owner page calls (``update_session_policy``,
 ``revoke_account_sessions``), so a change made here is validated and audited
 exactly like one made on the page.
 
-The page asks for the password again before these actions (sudo mode); the API
-does not. An API sign-in is itself the re-authentication: access tokens live five
-minutes and the session behind them was opened with the password, and a client
-has no one to prompt mid-request anyway."""
+The page asks for the password again before these actions (sudo mode). On the
+API, the sign-in is the re-authentication: a change needs an API session opened
+within REAUTH_MINUTES (``SignedInRecently``), else 403 ``reauth_required``; a
+client has no one to prompt mid-request."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,7 +51,26 @@ class IsAccountOwner(BasePermission):
         return user is not None and user.is_owner and user.account_id is not None
 
 
-OWNER_ONLY = [IsAuthenticated, IsAccountOwner]
+class SignedInRecently(BasePermission):
+    """Changes (not reads) need an API session opened within REAUTH_MINUTES: the
+    sign-in is the API's re-authentication. A refresh token keeps a session going
+    for days without a password; a stolen one must not be enough to loosen the
+    policy or sign everyone out."""
+
+    message = (
+        "This change needs a recent sign-in: sign in again with POST /api/auth/login "
+        "and retry with the new access token."
+    )
+    code = "reauth_required"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        window = timedelta(minutes=settings.REAUTH_MINUTES)
+        return timezone.now() - request.auth.created_at <= window
+
+
+OWNER_ONLY = [IsAuthenticated, IsAccountOwner, SignedInRecently]
 
 
 # Input

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -126,10 +126,13 @@ def account_security(request: HttpRequest) -> HttpResponse:
         return _policy_answer(request, account, form)
     idle, absolute = form.cleaned_data["overrides"]
     apply_now = form.cleaned_data["apply_now"]
-    if apply_now and not form.cleaned_data["confirmed"]:
+    previewed = form.cleaned_data["previewed"] == f"{idle}:{absolute}"
+    if apply_now and not (form.cleaned_data["confirmed"] and previewed):
         # First show how many signed-in sessions the new limits would end.
         ending = preview_policy(account=account, idle_minutes=idle, absolute_minutes=absolute)
-        return _policy_answer(request, account, form, preview=ending)
+        return _policy_answer(
+            request, account, form, preview=ending, previewed=f"{idle}:{absolute}"
+        )
     change = update_session_policy(
         account=account,
         idle_minutes=idle,
@@ -173,12 +176,16 @@ def revoke_sessions(request: HttpRequest) -> HttpResponse:
     everyone including it (``all``); GET is the confirmation page for browsers
     without JavaScript (with it, a <dialog> confirms in place)."""
     account = _owned_account(request)
-    scope = request.POST.get("scope") if request.method == "POST" else request.GET.get("scope")
-    if scope not in Scope.CHOICES:
-        scope = Scope.OTHERS
     if request.method == "GET":
+        scope = request.GET.get("scope")
+        if scope not in Scope.CHOICES:
+            scope = Scope.OTHERS
         context = _page_context(request, account, scope=scope)
         return render(request, "accounts/revoke_sessions_confirm.html", context)
+    scope = request.POST.get("scope")
+    if scope not in Scope.CHOICES:
+        # Never a default here: a form that lost its scope must not sign anyone out.
+        raise BadRequest("Choose whom to sign out: others or all.")
     current = request.session.current_row()
     count = revoke_account_sessions(
         account=account, scope=scope, keep=current, actor=request.user, ip=client_ip(request)
@@ -196,4 +203,7 @@ def _to_login(request: HttpRequest) -> HttpResponse:
     """This session has ended: clear the cookie and go to the login page."""
     logout(request)
     url = login_url("signed_out")
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    response = HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    # As on sign-out: the browser drops cached pages of the signed-in owner.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -44,7 +44,7 @@ ERROR_CODES = {
     "`current_session`, `bad_request`.",
     401: "No or refused credentials: `not_authenticated`, `bad_credentials`, `token_invalid`, "
     "`token_expired`, `token_reused`, `session_expired`, `session_revoked`, `user_inactive`.",
-    403: "Not allowed: `owner_only`, `permission_denied`.",
+    403: "Not allowed: `owner_only`, `reauth_required` (sign in again), `permission_denied`.",
     404: "No such object, or another user's: `not_found`.",
     405: "Method not allowed: `method_not_allowed`.",
     413: "Body over API_MAX_BODY_BYTES: `request_too_large`.",

@@ -614,3 +614,31 @@ def test_another_accounts_owner_signing_everyone_out_leaves_this_account_alone(c
     assert acme_live.count() == 4
     [event] = bulk_events()
     assert event.account == carol.account
+
+
+def test_a_change_through_an_api_session_signed_in_long_ago_needs_a_new_sign_in(alice, bob):
+    with time_machine.travel("2026-04-01 09:00Z", tick=False) as clock:
+        old = api_login(alice)
+        bobs = Session.objects.get(pk=api_login(bob)["session"]["id"])
+        clock.shift(timedelta(minutes=20))
+        rotated = Client().post(
+            "/api/auth/refresh", {"refresh": old["refresh"]}, content_type="application/json"
+        )
+        fresh = bearer(rotated.json()["access"])
+
+        change = fresh.patch(
+            "/api/accounts/me/security", {"idle_minutes": 30}, content_type="application/json"
+        )
+        revoke = fresh.post(
+            "/api/accounts/me/security/revoke-sessions",
+            {"scope": "others"},
+            content_type="application/json",
+        )
+        read = fresh.get("/api/accounts/me/security")
+
+    assert (change.status_code, revoke.status_code, read.status_code) == (403, 403, 200)
+    assert change.json()["code"] == revoke.json()["code"] == "reauth_required"
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+    alice.account.refresh_from_db()
+    assert alice.account.session_idle_minutes is None

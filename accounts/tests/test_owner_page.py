@@ -210,7 +210,9 @@ def test_apply_now_first_previews_then_ends_exactly_the_previewed_sessions(alice
         alice.account.refresh_from_db()
         assert alice.account.session_idle_minutes is None
 
-        response = owner.post(PAGE, {**form, "confirmed": "on"}, follow=True)
+        confirm = {**form, "confirmed": "on", "previewed": "30:120"}
+        assert 'name="previewed" value="30:120"' in preview.content.decode()
+        response = owner.post(PAGE, confirm, follow=True)
 
     assert expected == 1
     assert "Saved and applied to signed-in sessions: 1 session ended." in (
@@ -406,3 +408,79 @@ def test_with_htmx_the_password_prompt_is_a_fragment_that_carries_the_action(ali
     assert content.lstrip().startswith('<section class="card card-narrow" id="reauth"')
     assert 'name="preset" value="strict"' in content
     assert 'hx-post="/account/security/"' in content
+
+
+# Losing access
+
+
+def test_deactivating_a_user_signs_them_out_everywhere_at_once(alice, bob):
+    bobs_browser = row_of(browser_for(bob))
+    bobs_api = api_login(bob)
+
+    bob.is_active = False
+    bob.save()
+
+    bobs_browser.refresh_from_db()
+    assert bobs_browser.revoked_reason == "admin"
+    assert Session.objects.filter(user=bob, revoked_at__isnull=True).count() == 0
+    assert "bob@acme.example" not in browser_for(alice).get(PAGE).content.decode()
+    assert bearer(bobs_api["access"]).get("/api/auth/me").status_code == 401
+    [event] = AuditEvent.objects.filter(action="session.revoked", user=bob)
+    assert event.details == {"reason": "admin", "scope": "deactivated", "count": 2}
+
+
+def test_a_user_moved_to_another_account_leaves_no_session_in_the_old_one(
+    alice, bob, carol, globex
+):
+    bobs = row_of(browser_for(bob))
+
+    bob.account = globex
+    bob.save()
+
+    bobs.refresh_from_db()
+    assert bobs.revoked_reason == "admin"
+    assert "bob@acme.example" not in browser_for(alice).get(PAGE).content.decode()
+
+
+def test_saving_a_user_without_changing_access_ends_nothing(bob):
+    bobs = row_of(browser_for(bob))
+
+    bob.first_name = "Bob"
+    bob.save()
+
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+
+
+def test_limits_changed_after_their_preview_are_previewed_again_not_applied(alice, bob):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+    form = policy(idle=5, absolute=15, apply_now="on", confirmed="on", previewed="30:120")
+
+    response = owner.post(PAGE, form)
+
+    assert "will sign out" in response.content.decode()
+    alice.account.refresh_from_db()
+    assert alice.account.session_idle_minutes is None
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+    assert policy_events() == []
+
+
+@pytest.mark.parametrize("scope", ["", "bogus", None])
+def test_a_sign_out_with_no_valid_scope_is_refused_and_ends_nothing(alice, bob, scope):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+
+    response = owner.post(REVOKE, {} if scope is None else {"scope": scope})
+
+    assert response.status_code == 400
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+    assert bulk_events() == []
+
+
+def test_signing_out_everyone_including_me_clears_the_browsers_copies(alice):
+    response = browser_for(alice).post(REVOKE, {"scope": "all"})
+
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
