@@ -1,6 +1,6 @@
 """Users and accounts in the Django admin. An owner manages the users of their own
-account and its session policy; moving users between accounts and granting staff,
-superuser or permissions stay with the platform's superusers."""
+account and its session policy; moving users between accounts, changing roles and
+granting staff, superuser or permissions stay with the platform's superusers."""
 
 from typing import Any
 
@@ -15,6 +15,7 @@ from accounts.admin_scope import AccountScopedAdmin
 from accounts.models import Account, User
 from accounts.owners import update_session_policy
 from accounts.policy import bounds
+from accounts.signals import PasswordChangeOrigin
 from securityportal.client import client_ip
 
 # Never shown to, nor taken from, an owner: with them an owner could move a user
@@ -45,7 +46,6 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
                 "fields": (
                     "username",
                     "email",
-                    "role",
                     "usable_password",
                     "password1",
                     "password2",
@@ -83,6 +83,20 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
         # owner who could set their password could sign in as them.
         return users.filter(is_superuser=False)
 
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> User | None:
+        user = super().get_object(request, object_id, from_field)
+        if user is not None and request.method == "POST":
+            # Django's password page saves the user it fetched here through its own
+            # form, with no hook in between: a password set there is recorded as this
+            # request's, by whoever sent it, from where. No session is kept: every
+            # session of that user ends, so whoever holds a stolen one is out.
+            user.password_change_origin = PasswordChangeOrigin(
+                session=None, ip=client_ip(request), actor=request.user
+            )
+        return user
+
     def in_scope(self, request: HttpRequest, obj: models.Model | None) -> bool:
         if obj is not None and obj.is_superuser and not self.sees_every_account(request):
             return False
@@ -118,17 +132,21 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
         fields = ("is_staff",)
         if self.sees_every_account(request):
             return fields
-        fields = (*fields, "last_login", "date_joined")
+        # Owners are staff: an owner who could set a role could open the admin to
+        # anyone in the account (privilege escalation). Shown, never taken.
+        fields = (*fields, "role", "last_login", "date_joined")
         if obj is not None and obj.pk == request.user.pk:
-            # Not by a slip of one's own: another owner can demote or deactivate.
-            fields = (*fields, "role", "is_active")
+            # Not by a slip of one's own: another owner can deactivate.
+            fields = (*fields, "is_active")
         return fields
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if not self.sees_every_account(request):
-            # Whatever the request carried, a new user joins the owner's account and
-            # an existing one stays in it.
+            # Whatever the request carried, a new user joins the owner's account as a
+            # member, and an existing one stays in it.
             obj.account_id = request.user.account_id
+            if not change:
+                obj.role = User.Role.MEMBER
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -9,19 +9,31 @@ The doors, and what closes each:
   ``get_search_results``;
 - list filters on a relation: ``admin.RelatedOnlyFieldListFilter``, whose choices
   come from the scoped list;
+- the query string: only the parameters the list's own filters and date links
+  write (``lookup_allowed``); any other lookup is refused;
 - foreign-key and many-to-many inputs (dropdowns, raw-id inputs and their popups):
   the related model's scoped queryset, or nothing when no scope is known;
 - the permission checks themselves refuse another account's row."""
 
+from datetime import MAXYEAR
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget, url_params_from_lookup_dict
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
+
+# What Django's field list filters write after the field's path: a choice, a
+# yes/no, empty or not, a date range. A relation's filter adds "__<target>__exact".
+FILTER_SUFFIXES = ("", "__exact", "__isnull", "__isempty", "__gte", "__lt")
+DATE_PARTS = ("year", "month", "day")
+# PostgreSQL text cannot hold this byte: a query carrying it fails at the database.
+NUL = "\x00"
 
 
 class ScopedRawIdWidget(ForeignKeyRawIdWidget):
@@ -72,7 +84,60 @@ class AccountScopedAdmin(admin.ModelAdmin):
     ) -> tuple[models.QuerySet, bool]:
         # Autocomplete and the list both pass a scoped queryset; scoping again costs
         # nothing and keeps a future caller that passes a raw one from leaking.
+        # The list's search box refuses a NUL byte; autocomplete passes its term as sent.
+        search_term = search_term.replace(NUL, "")
         return super().get_search_results(request, self.scope(request, queryset), search_term)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        """Only the parameters the list's own filters and date links write, for
+        everyone. Django takes any lookup on the model's own columns: with it,
+        ``?key_hash__startswith=`` or ``?session_data__contains=`` would let whoever
+        sees the list guess a secret one character at a time, and a value the
+        column cannot hold (``?idle_timeout=zz``) would end in a server error.
+
+        Refused names answer 400; a bad value for a filter the list has answers the
+        admin's usual redirect to ``?e=1`` (``IncorrectLookupParameters``)."""
+        if self.popup_lookup(lookup, value):
+            return True
+        if lookup not in self.filter_parameters(request):
+            return False
+        if NUL in value:
+            raise IncorrectLookupParameters(f"{lookup} holds a NUL byte.")
+        if self.date_hierarchy and lookup == f"{self.date_hierarchy}__year":
+            try:
+                last_year = int(value) >= MAXYEAR
+            except ValueError:
+                last_year = False  # the changelist refuses it itself
+            if last_year:
+                # Its range would end in a year Python cannot represent.
+                raise IncorrectLookupParameters(f"{lookup} is out of range.")
+        return True
+
+    def filter_parameters(self, request: HttpRequest) -> set[str]:
+        """The query parameters the list's filters and date links may write."""
+        names = set()
+        if self.date_hierarchy:
+            names.update(f"{self.date_hierarchy}__{part}" for part in DATE_PARTS)
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                names.add(item.parameter_name)
+                continue
+            path = item[0] if isinstance(item, (list, tuple)) else item
+            names.update(path + suffix for suffix in FILTER_SUFFIXES)
+            field = get_fields_from_path(self.model, path)[-1]
+            if field.is_relation:
+                names.add(f"{path}__{field.target_field.name}__exact")
+        return names
+
+    def popup_lookup(self, lookup: str, value: str) -> bool:
+        """Whether the pair is one a raw-id popup sends to honour a foreign key's
+        ``limit_choices_to`` (fixed in code, so nothing a visitor can choose)."""
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            if callable(fk_lookup):
+                fk_lookup = fk_lookup()
+            if (lookup, value) in url_params_from_lookup_dict(fk_lookup).items():
+                return True
+        return False
 
     def account_id_of(self, obj: models.Model) -> int | None:
         *hops, last = self.account_path.split("__")

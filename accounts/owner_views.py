@@ -17,12 +17,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.forms import ReauthForm, SessionPolicyForm
-from accounts.lockout import SignInRefused, refusal_text
+from accounts.forms import SessionPolicyForm
 from accounts.models import Account
 from accounts.owners import preview_policy, update_session_policy
 from accounts.policy import PRESETS, bounds, effective_policy
-from accounts.reauth import is_recent, reauthenticate
+from accounts.reauth import password_prompt
 from securityportal.client import client_ip
 from sessions.lifecycle import (
     Scope,
@@ -62,32 +61,13 @@ def sudo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST" or is_recent(request):
+        prompt = password_prompt(request)
+        if prompt is None:
             return view(request, *args, **kwargs)
-        form = ReauthForm(request.POST) if "reauth_password" in request.POST else ReauthForm()
-        if form.is_bound and form.is_valid():
-            try:
-                reauthenticate(request, password=form.cleaned_data["reauth_password"])
-            except SignInRefused as refused:
-                form.add_error("reauth_password", _reauth_error(refused))
-            else:
-                return view(request, *args, **kwargs)
-        carried = [
-            (name, value)
-            for name, values in request.POST.lists()
-            if name not in ("csrfmiddlewaretoken", "reauth_password")
-            for value in values
-        ]
         template = "accounts/reauth.html#reauth-form" if request.htmx else "accounts/reauth.html"
-        return render(request, template, {"reauth_form": form, "carried": carried})
+        return render(request, template, {"reauth_form": prompt.form, "carried": prompt.carried})
 
     return wrapper
-
-
-def _reauth_error(refused: SignInRefused) -> str:
-    if refused.retry_after is not None:
-        return refusal_text(refused)
-    return "That is not your password."
 
 
 def _page_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:

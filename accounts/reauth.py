@@ -2,6 +2,7 @@
 within REAUTH_MINUTES, so a session cookie left behind on a shared computer, or
 stolen, cannot sign everyone out or loosen the account's policy."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.forms import ReauthForm
+from accounts.lockout import SignInRefused, refusal_text
 from accounts.signin import confirm_password
 from audit import events
 from securityportal.client import client_ip
@@ -51,3 +54,44 @@ def reauthenticate(request: HttpRequest, *, password: str) -> None:
         target=f"session:{request.session.current_row().pk}",
         ip=client_ip(request),
     )
+
+
+@dataclass
+class PasswordPrompt:
+    """What a "Confirm it's you" page needs: the form (with its error after a wrong
+    password) and the fields of the request to post again once it is right."""
+
+    form: ReauthForm
+    carried: list[tuple[str, str]]
+
+
+def password_prompt(request: HttpRequest) -> PasswordPrompt | None:
+    """None when ``request`` may go ahead: it is not a POST, the password was entered
+    within REAUTH_MINUTES, or it came with the right one (the session is then marked
+    recent). Otherwise the prompt to show instead of running the request.
+
+    A password typed into the request itself (a new user's, a reset one) is not
+    carried back into the page: the user types it again."""
+    if request.method != "POST" or is_recent(request):
+        return None
+    form = ReauthForm(request.POST) if "reauth_password" in request.POST else ReauthForm()
+    if form.is_bound and form.is_valid():
+        try:
+            reauthenticate(request, password=form.cleaned_data["reauth_password"])
+        except SignInRefused as refused:
+            form.add_error("reauth_password", _refusal(refused))
+        else:
+            return None
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken" and "password" not in name
+        for value in values
+    ]
+    return PasswordPrompt(form=form, carried=carried)
+
+
+def _refusal(refused: SignInRefused) -> str:
+    if refused.retry_after is not None:
+        return refusal_text(refused)
+    return "That is not your password."

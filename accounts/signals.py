@@ -15,9 +15,11 @@ password_changed = Signal()
 class PasswordChangeOrigin:
     """Where a password change was made, when a signed-in session made it.
 
-    ``session`` (a sessions.Session) stays signed in while every other session of
-    the user ends; the receiver that ends them fills in ``revoked_count``."""
+    ``session`` (a sessions.Session, or None) stays signed in while every other
+    session of the user ends; ``actor`` is who changed it when that is not the user
+    (an owner in the admin); the receiver that ends them fills in ``revoked_count``."""
 
     session: Any
     ip: str | None
+    actor: Any = None
     revoked_count: int = 0

@@ -26,9 +26,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
-from accounts.forms import ReauthForm
-from accounts.lockout import SignInRefused, refusal_text
-from accounts.reauth import is_recent, reauthenticate
+from accounts.reauth import PasswordPrompt, password_prompt
 from accounts.views import LogoutView
 
 View = Callable[..., HttpResponse]
@@ -59,36 +57,22 @@ class PortalAdminSite(admin.AdminSite):
 
     def _with_recent_password(self, view: View) -> View:
         def ask_for_password(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            logout_path = reverse("admin:logout", current_app=self.name)
-            if request.method != "POST" or request.path == logout_path or is_recent(request):
+            if request.path == reverse("admin:logout", current_app=self.name):
                 return view(request, *args, **kwargs)
-            form = ReauthForm(request.POST) if "reauth_password" in request.POST else ReauthForm()
-            if form.is_bound and form.is_valid():
-                try:
-                    reauthenticate(request, password=form.cleaned_data["reauth_password"])
-                except SignInRefused as refused:
-                    form.add_error("reauth_password", _refusal(refused))
-                else:
-                    return view(request, *args, **kwargs)
-            return self._reauth_page(request, form)
+            prompt = password_prompt(request)
+            if prompt is None:
+                return view(request, *args, **kwargs)
+            return self._reauth_page(request, prompt)
 
         return update_wrapper(ask_for_password, view)
 
-    def _reauth_page(self, request: HttpRequest, form: ReauthForm) -> HttpResponse:
-        """Asks for the password, then posts the owner's own change again. A password
-        typed into the change (a new user's, a reset one) is not written back into
-        the page: the owner types it again."""
-        carried = [
-            (name, value)
-            for name, values in request.POST.lists()
-            if name != "csrfmiddlewaretoken" and "password" not in name
-            for value in values
-        ]
+    def _reauth_page(self, request: HttpRequest, prompt: PasswordPrompt) -> HttpResponse:
+        """Asks for the password, then posts the owner's own change again."""
         context = {
             **self.each_context(request),
             "title": "Confirm it's you",
-            "form": form,
-            "carried": carried,
+            "form": prompt.form,
+            "carried": prompt.carried,
         }
         request.current_app = self.name
         return TemplateResponse(request, "admin/reauth.html", context)
@@ -123,9 +107,3 @@ class PortalAdminSite(admin.AdminSite):
         self, request: HttpRequest, extra_context: dict | None = None
     ) -> HttpResponse:
         return redirect("security")
-
-
-def _refusal(refused: SignInRefused) -> str:
-    if refused.retry_after is not None:
-        return refusal_text(refused)
-    return "That is not your password."

@@ -277,11 +277,44 @@ def test_an_owner_lists_searches_and_pops_up_only_their_own_account_users(alice,
 
 
 def test_an_owner_cannot_filter_their_way_into_another_account(alice, carol):
-    response = browser_for(alice).get(
+    owner = browser_for(alice)
+
+    owners = owner.get("/admin/accounts/user/?role__exact=owner")
+    by_account = owner.get(f"/admin/accounts/user/?account__id__exact={carol.account_id}")
+
+    assert owners.status_code == 200
+    assert "alice@acme.example" in owners.content.decode()
+    assert "carol@globex.example" not in owners.content.decode()
+    # Not a filter an owner has: refused, not answered.
+    assert by_account.status_code == 400
+    assert "carol@globex.example" not in by_account.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query", ["username=%00", "password__startswith=md5", "last_login__gte=zz", "pk=1"]
+)
+def test_a_lookup_the_users_list_does_not_offer_is_refused(alice, query):
+    response = browser_for(alice).get(f"/admin/accounts/user/?{query}")
+
+    assert response.status_code == 400
+
+
+def test_a_nul_byte_in_a_filter_value_goes_back_to_the_list(alice):
+    response = browser_for(alice).get("/admin/accounts/user/?role__exact=%00")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/user/?e=1"
+
+
+def test_a_superuser_filters_users_by_account(root, alice, carol):
+    response = browser_for(root).get(
         f"/admin/accounts/user/?account__id__exact={carol.account_id}"
     )
 
-    assert "carol@globex.example" not in response.content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "carol@globex.example" in page
+    assert "alice@acme.example" not in page
 
 
 def test_every_admin_url_of_another_account_user_is_refused(alice, carol):
@@ -338,9 +371,47 @@ def test_the_owner_form_shows_none_of_the_platform_fields(alice, bob):
         assert f'name="{field}"' not in page
 
 
-def test_an_owner_changes_a_role_within_their_account(alice, bob):
+def test_an_owner_sees_a_role_but_cannot_change_it(alice, bob):
+    owner = browser_for(alice)
+
+    page = owner.get(f"/admin/accounts/user/{bob.pk}/change/").content.decode()
+    response = owner.post(
+        f"/admin/accounts/user/{bob.pk}/change/", user_form(bob, role="owner", first_name="Bob")
+    )
+
+    assert 'name="role"' not in page
+    assert "Member" in page
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.first_name == "Bob"
+    assert (bob.role, bob.is_staff) == (User.Role.MEMBER, False)
+    assert not bob.groups.exists()
+    assert LogEntry.objects.filter(user=alice, object_id=str(bob.pk)).exists()
+
+
+def test_an_owner_cannot_demote_another_owner(alice, acme):
+    dave = User.objects.create_user(
+        username="dave", email="dave@acme.example", account=acme, role=User.Role.OWNER
+    )
+
     response = browser_for(alice).post(
-        f"/admin/accounts/user/{bob.pk}/change/", user_form(bob, role="owner")
+        f"/admin/accounts/user/{dave.pk}/change/", user_form(dave, role="member")
+    )
+
+    assert response.status_code == 302
+    dave.refresh_from_db()
+    assert (dave.role, dave.is_staff) == (User.Role.OWNER, True)
+
+
+def test_a_superuser_changes_a_role(root, bob):
+    response = browser_for(root).post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        {
+            **user_form(bob, role="owner"),
+            "account": str(bob.account_id),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
     )
 
     assert response.status_code == 302
@@ -348,7 +419,6 @@ def test_an_owner_changes_a_role_within_their_account(alice, bob):
     assert bob.role == User.Role.OWNER
     assert bob.is_staff
     assert bob.groups.filter(name=OWNER_GROUP).exists()
-    assert LogEntry.objects.filter(user=alice, object_id=str(bob.pk)).exists()
 
 
 def test_an_owner_cannot_demote_or_deactivate_themselves_here(alice):
@@ -383,6 +453,26 @@ def test_a_user_an_owner_adds_joins_the_owner_account(alice, globex):
     dave = User.objects.get(username="dave")
     assert (dave.account_id, dave.is_staff, dave.is_superuser) == (alice.account_id, False, False)
     assert dave.check_password("another long passphrase")
+
+
+def test_a_user_an_owner_adds_is_a_member_whatever_the_request_says(alice):
+    response = browser_for(alice).post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "dave",
+            "email": "dave@acme.example",
+            "role": "owner",
+            "usable_password": "true",
+            "password1": "another long passphrase",
+            "password2": "another long passphrase",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    dave = User.objects.get(username="dave")
+    assert (dave.role, dave.is_staff) == (User.Role.MEMBER, False)
+    assert not dave.groups.exists()
 
 
 def test_an_owner_cannot_reach_a_superuser_in_their_account(alice, acme):
@@ -424,6 +514,23 @@ def test_setting_a_password_in_the_admin_ends_every_session_of_that_user(alice, 
     assert bobs.get("/settings/security/")["Location"].startswith("/login/?reason=session_expired")
     changed = AuditEvent.objects.get(action="password.changed")
     assert (changed.user, changed.details["revoked_count"]) == (bob, 1)
+
+
+def test_a_password_set_in_the_admin_is_audited_as_the_owner_and_their_ip(alice, bob):
+    response = browser_for(alice).post(
+        f"/admin/accounts/user/{bob.pk}/password/",
+        {
+            "usable_password": "true",
+            "password1": "owner reset this one",
+            "password2": "owner reset this one",
+        },
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert response.status_code == 302
+    changed = AuditEvent.objects.get(action="password.changed")
+    assert (changed.user, changed.actor, changed.ip) == (bob, alice, "203.0.113.9")
+    assert changed.target == f"user:{bob.pk}"
 
 
 def test_a_raw_id_input_names_and_offers_only_rows_of_the_owner_account(alice, bob, carol, rf):
@@ -535,6 +642,17 @@ def test_the_autocomplete_offers_only_the_owner_account_and_users(alice, bob, ca
     assert [result["text"] for result in accounts["results"]] == ["Acme"]
     assert sorted(result["text"] for result in users["results"]) == ["alice", "bob"]
     assert searched["results"] == []
+
+
+def test_the_autocomplete_searches_without_nul_bytes(alice, bob):
+    # PostgreSQL text cannot hold a NUL byte: left in, the search fails there.
+    response = browser_for(alice).get(
+        "/admin/autocomplete/?app_label=user_sessions&model_name=session&field_name=user"
+        "&term=b%00ob"
+    )
+
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["bob"]
 
 
 @pytest.mark.parametrize(

@@ -185,6 +185,29 @@ def test_audit_events_filter_by_date(alice, bob):
     assert "0 audit events" in last_year
 
 
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        (TRAIL, "details=%00"),
+        (TRAIL, "details__contains=revoked"),
+        (LOGINS, "device_key__regex=."),  # guessing it one character at a time
+        (LOGINS, "ip=zz"),
+    ],
+)
+def test_a_lookup_the_list_does_not_offer_is_refused(alice, url, query):
+    response = browser_for(alice).get(f"{url}?{query}")
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["action=%00", "created_at__year=9999", "created_at__year=zz"])
+def test_a_bad_value_for_a_filter_of_the_trail_goes_back_to_the_list(alice, query):
+    response = browser_for(alice).get(f"{TRAIL}?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{TRAIL}?e=1"
+
+
 def test_every_admin_url_of_another_account_audit_event_is_refused(alice, carol):
     owner = browser_for(alice)
     carols = events.record("password.changed", user=carol, target="user:carol")

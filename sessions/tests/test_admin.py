@@ -76,15 +76,27 @@ def test_filters_and_search_never_show_another_account_sessions(alice, bob, caro
     browser_for(carol)
     carols = Session.objects.get(user=carol)
 
-    filtered = owner.get(f"{LIST}?user__id__exact={carol.pk}").content.decode()
-    searched = owner.get(f"{LIST}?q=carol").content.decode()
-    by_ip = owner.get(f"{LIST}?q=127.0.0.1").content.decode()
-    choices = owner.get(LIST).content.decode()
+    bobs = Session.objects.get(user=bob)
 
-    assert str(carols.pk) not in filtered + searched + by_ip
-    assert "0 sessions" in searched
-    assert f"?user__id__exact={bob.pk}" in choices
-    assert f"?user__id__exact={carol.pk}" not in choices
+    responses = {
+        "filtered": owner.get(f"{LIST}?user__id__exact={carol.pk}"),
+        "bobs": owner.get(f"{LIST}?user__id__exact={bob.pk}"),
+        "searched": owner.get(f"{LIST}?q=carol"),
+        "by_ip": owner.get(f"{LIST}?q=127.0.0.1"),
+        "choices": owner.get(LIST),
+    }
+
+    assert {name: r.status_code for name, r in responses.items()} == dict.fromkeys(responses, 200)
+    pages = {name: r.content.decode() for name, r in responses.items()}
+    for page in pages.values():
+        assert str(carols.pk) not in page
+    assert "0 sessions" in pages["filtered"]
+    assert "0 sessions" in pages["searched"]
+    # The same filter and search do find the owner's own account's sessions.
+    assert f"{LIST}{bobs.pk}/change/" in pages["bobs"]
+    assert f"{LIST}{bobs.pk}/change/" in pages["by_ip"]
+    assert f"?user__id__exact={bob.pk}" in pages["choices"]
+    assert f"?user__id__exact={carol.pk}" not in pages["choices"]
 
 
 def test_the_list_filters_by_kind_revoked_reason_and_date(alice, bob):
@@ -101,6 +113,35 @@ def test_the_list_filters_by_kind_revoked_reason_and_date(alice, bob):
     assert f"/{row_of(owner).pk}/change/" not in revoked
     assert "0 sessions" in api
     assert "2 sessions" in today
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "idle_timeout=zz",  # a value the column cannot hold
+        "ip=zz",
+        # Guessing a secret column one character at a time.
+        "key_hash__startswith=a",
+        "session_data__contains=a",
+        "user__username__startswith=c",
+    ],
+)
+def test_a_lookup_the_list_does_not_offer_is_refused_for_everyone(alice, query):
+    root = User.objects.create_superuser(
+        username="root", email="root@platform.example", password=PASSWORD
+    )
+
+    for person in (alice, root):
+        response = browser_for(person).get(f"{LIST}?{query}")
+        assert response.status_code == 400, (person, query)
+
+
+@pytest.mark.parametrize("query", ["kind__exact=%00", "revoked_reason=%00", "created_at__gte=zz"])
+def test_a_bad_value_for_a_filter_of_the_list_goes_back_to_the_list(alice, query):
+    response = browser_for(alice).get(f"{LIST}?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?e=1"
 
 
 def test_every_admin_url_of_another_account_session_is_refused(alice, carol):
