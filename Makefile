@@ -20,7 +20,12 @@ ACCOUNT_USAGE := make account NAME=Acme OWNER=alice EMAIL=alice@acme.example
 USER_USAGE := make user USERNAME=bob ACCOUNT=Acme EMAIL=bob@acme.example [ROLE=owner|member]
 
 .PHONY: run test test-postgres test-browser lint format install account user \
-	demo-passwords
+	demo-passwords bench scale-report fuzz
+
+# make bench: its own virtualenv, the runtime requirements plus the bench-only ones
+# (djangorestframework-simplejwt, matplotlib), so none of those reach .venv.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -66,3 +71,43 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# make fuzz: schemathesis in a virtualenv of its own (.venv-fuzz, requirements-fuzz.txt),
+# so none of its dependencies reach .venv; the portal it fuzzes runs from .venv.
+FUZZ_VENV := .venv-fuzz
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
+
+$(FUZZ_STAMP): requirements-fuzz.txt
+	test -d $(FUZZ_VENV) || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+	touch $(FUZZ_STAMP)
+
+# Every API operation fuzzed against the OpenAPI document on a live server (.ci/fuzz):
+# fails on any 5xx, any answer the document does not describe, or a server traceback.
+# FUZZ_MAX_EXAMPLES=20 for a quicker, shallower run.
+fuzz: $(STAMP) $(FUZZ_STAMP)
+	bash .ci/fuzz
+
+$(BENCH_STAMP): requirements.txt bench/requirements.txt
+	test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+# The portal against its peers on PostgreSQL (127.0.0.1:5432, user postgres), in one
+# run of a few minutes: docs/PERFORMANCE.md and docs/performance.png. Installs wrk
+# from Debian when it is missing and we are root. BENCH_ARGS="--seconds 5" for a
+# quicker, noisier run.
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BENCH_VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+# The portal at a million sign-in attempts, on scratch PostgreSQL databases it creates
+# and drops (sp_scale and sp_scale_empty; SCALE_DATABASE_URL to name another): query
+# plans, page times against an almost empty database, a bulk sign-out of 100,000
+# sessions and the purges. Writes the "Scale" section of docs/PERFORMANCE.md.
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sp_scale
+scale-report: $(STAMP)
+	$(BIN)/python -m bench.scale_report --database-url $(SCALE_DATABASE_URL) $(SCALE_ARGS)

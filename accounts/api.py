@@ -2,7 +2,7 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,7 +77,17 @@ class PasswordView(ApiView):
         summary="Change your password",
         description="Every other session of yours ends; this one stays signed in.",
         request=PasswordInput,
-        responses={200: RevokedCountOutput, **errors(400, 401, 413, 429)},
+        responses={200: RevokedCountOutput, **errors(400, 401, 413, 415, 429)},
+        examples=[
+            OpenApiExample(
+                "Change the password",
+                value={
+                    "current_password": "correct horse battery staple",
+                    "new_password": "a longer passphrase of my own",
+                },
+                request_only=True,
+            )
+        ],
     )
     def put(self, request: Request) -> Response:
         data = validated_input(PasswordInput, request, context={"user": request.user})

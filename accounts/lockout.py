@@ -75,7 +75,7 @@ def admit(attempt: Attempt) -> None:
     try fifty passwords). ``record_success`` takes the count back."""
     if attempt.ip is not None:
         requests, seconds = settings.LOGIN_RATE_PER_IP
-        wait = ratelimit.hit(_IP, attempt.ip, limit=requests, seconds=seconds)
+        wait = ratelimit.hit(_IP, attempt.ip, limit=requests, seconds=seconds).retry_after
         if wait is not None:
             raise SignInRefused(SignInRefused.RATE_LIMITED, wait)
     wait = max(
@@ -91,6 +91,15 @@ def admit(attempt: Attempt) -> None:
         raise SignInRefused(SignInRefused.LOCKED_OUT, lockout_seconds)
     if username > settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
         raise SignInRefused(SignInRefused.LOCKED_OUT, _HOUR)
+
+
+def sign_in_rate(ip: str | None) -> ratelimit.Window | None:
+    """Where ``ip`` stands against LOGIN_RATE_PER_IP, without counting an attempt:
+    what a sign-in answer tells the client in its X-RateLimit-* headers."""
+    if ip is None:
+        return None
+    requests, seconds = settings.LOGIN_RATE_PER_IP
+    return ratelimit.peek(_IP, ip, limit=requests, seconds=seconds)
 
 
 def record_failure(attempt: Attempt) -> None:

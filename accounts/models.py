@@ -78,6 +78,10 @@ class UserManager(DjangoUserManager):
             return None
 
 
+# A user loaded without its password hash (see User.from_db).
+_NOT_LOADED = object()
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
@@ -143,8 +147,9 @@ class User(AbstractUser):
         user = super().from_db(db, field_names, values)
         # The hash as loaded: a save that stores another one changed the password,
         # whichever way it was set (set_password, a hash assigned directly,
-        # set_unusable_password).
-        user._stored_password = user.__dict__.get("password")
+        # set_unusable_password). A user loaded without it (the session cache never
+        # holds password hashes) reads the stored one when it is saved.
+        user._stored_password = user.__dict__.get("password", _NOT_LOADED)
         return user
 
     def check_password(self, raw_password: str) -> bool:
@@ -161,8 +166,13 @@ class User(AbstractUser):
             return False  # a new user's first password; a hasher upgrade
         if update_fields is not None and "password" not in update_fields:
             return False
+        if self._password is not None:
+            return True
         stored = getattr(self, "_stored_password", None)
-        return self._password is not None or (stored is not None and self.password != stored)
+        if stored is _NOT_LOADED:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("password", flat=True)
+            stored = next(iter(stored), None)
+        return stored is not None and self.password != stored
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
@@ -177,7 +187,7 @@ class User(AbstractUser):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "is_staff"}
         super().save(*args, **kwargs)
-        self._stored_password = self.password
+        self._stored_password = self.__dict__.get("password", _NOT_LOADED)
         if role_saved:
             roles.sync_owner_group(self)
         if password_changed:

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -256,7 +256,19 @@ class AccountSecurityView(ApiView):
         summary="Change the account's session policy",
         description="Omitted keys keep their override; null clears one to the default.",
         request=PolicyInput,
-        responses={200: PolicyChangeOutput, **errors(400, 401, 403, 413, 429)},
+        responses={200: PolicyChangeOutput, **errors(400, 401, 403, 413, 415, 429)},
+        examples=[
+            OpenApiExample(
+                "Stricter limits",
+                value={"idle_minutes": 30, "absolute_minutes": 480},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Back to the system default idle limit",
+                value={"idle_minutes": None},
+                request_only=True,
+            ),
+        ],
     )
     def patch(self, request: Request) -> Response:
         data = validated_input(PolicyInput, request)
@@ -289,7 +301,13 @@ class AccountRevokeSessionsView(ApiView):
     @extend_schema(
         summary="Sign out everyone in the account",
         request=RevokeSessionsInput,
-        responses={200: RevokedCountOutput, **errors(400, 401, 403, 413, 429)},
+        responses={200: RevokedCountOutput, **errors(400, 401, 403, 413, 415, 429)},
+        examples=[
+            OpenApiExample("Everyone else", value={"scope": "others"}, request_only=True),
+            OpenApiExample(
+                "Everyone, this session too", value={"scope": "all"}, request_only=True
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = validated_input(RevokeSessionsInput, request)

@@ -62,7 +62,7 @@ class PerUserThrottle(BaseThrottle):
             return True
         requests, seconds = settings.SESSION_API_RATE
         try:
-            self.retry_after = ratelimit.hit(
+            window = ratelimit.hit(
                 "api-user", str(request.user.pk), limit=requests, seconds=seconds
             )
         except (RedisError, OSError) as error:
@@ -70,6 +70,10 @@ class PerUserThrottle(BaseThrottle):
             # signed in (its session was just checked against the database), so
             # the rate limit is waived while the counters cannot be reached.
             logger.warning("API rate limit not counted, cache unreachable: %s", error)
+            return True
+        # For the answer's X-RateLimit-* headers (ApiView.finalize_response).
+        view.rate_window = window
+        self.retry_after = window.retry_after
         return self.retry_after is None
 
     def wait(self) -> int | None:
@@ -84,10 +88,28 @@ class ApiView(APIView):
     classes guard these views instead."""
 
     throttle_classes = [PerUserThrottle]
+    # The rate this request was counted against, once PerUserThrottle has counted it.
+    rate_window: ratelimit.Window | None = None
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
         return login_not_required(super().as_view(**initkwargs))
+
+    def rate_window_for(self, request: Request) -> ratelimit.Window | None:
+        """The rate this answer reports in its X-RateLimit-* headers, if any."""
+        return self.rate_window
+
+    def finalize_response(
+        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Every answer, success or error, so a client can slow down before it is
+        # refused rather than after.
+        window = self.rate_window_for(request)
+        if window is not None:
+            for name, value in window.headers().items():
+                response[name] = value
+        return response
 
     def get_authenticate_header(self, request: Request) -> str:
         # Every endpoint speaks bearer tokens, including sign-in and refresh,

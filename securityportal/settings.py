@@ -130,7 +130,7 @@ if REDIS_URL:
     REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "securityportal.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_OPTIONS,
         },
@@ -138,7 +138,7 @@ if REDIS_URL:
         # costs no SQL. Only with Redis, which every process shares: a cache in
         # process memory could not be told that another process revoked a session.
         "sessions": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "securityportal.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_OPTIONS,
             "TIMEOUT": SESSION_CACHE_SECONDS,
@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Session.kind and LoginEvent.channel share their values: one enum.
     "ENUM_NAME_OVERRIDES": {"ClientKindEnum": "sessions.models.Session.Kind"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "securityportal.schema.describe_shared_behaviour",
+    ],
 }
 
 LANGUAGE_CODE = "en-us"

@@ -4,17 +4,19 @@ import uuid
 
 from django.contrib.auth import user_logged_in
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from redis.exceptions import RedisError
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.lockout import SignInRefused, refusal_text
+from accounts.lockout import SignInRefused, refusal_text, sign_in_rate
 from accounts.signin import API, sign_in
 from securityportal.api import ApiView, BadRequest, Refused, validated_input
 from securityportal.client import ClientInfo, client_ip
+from securityportal.ratelimit import Window
 from securityportal.schema import errors
 from sessions.lifecycle import (
     NotRevocable,
@@ -33,16 +35,57 @@ from sessions.serializers import (
 )
 from sessions.tokens import TokenRejected
 
+# The answer of a real sign-in (the worked session of docs/API.md).
+SESSION_EXAMPLE = {
+    "id": "0f885e96-d1f6-48b9-9a49-dcdb4fc3dbc4",
+    "kind": "api",
+    "device": "curl 7",
+    "user_agent": "curl/7.88.1",
+    "ip": "127.0.0.1",
+    "created_at": "2026-11-23T13:00:47.781410Z",
+    "last_seen_at": "2026-11-23T13:00:47.781410Z",
+    "idle_expires_at": "2026-11-23T14:00:47.781410Z",
+    "absolute_expires_at": "2026-11-30T13:00:47.781410Z",
+    "is_current": True,
+}
+TOKEN_PAIR_EXAMPLE = {
+    "access": (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwic2lkIjoiMGY4ODVlOTYtZDFmNi00OGI5L"
+        "TlhNDktZGNkYjRmYzNkYmM0IiwianRpIjoiM2I1ZTFjNTliZmQzNDU0ZDliYzk5YTJmMGRlOGZlZTQiLCJpYXQ"
+        "iOjE3OTU0Mzg4NDcsImV4cCI6MTc5NTQzOTE0NywiYXVkIjoic2VjdXJpdHlwb3J0YWwtYXBpIiwiaXNzIjoic2"
+        "VjdXJpdHlwb3J0YWwiLCJ0eXAiOiJhY2Nlc3MifQ.faR3qYLYDCT8Oonc0pPHKkLY38hEhirrhvatjkQwMSw"
+    ),
+    "refresh": "sprt_YEklqkwnu2ddp0nJ8OfhRjiYRi7lXPdqSqAexaJk-O8",
+    "access_expires_at": "2026-11-23T13:05:47Z",
+    "session": SESSION_EXAMPLE,
+}
+
 
 class LoginView(ApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
+
+    def rate_window_for(self, request: Request) -> Window | None:
+        # Sign-in is limited per IP (LOGIN_RATE_PER_IP), not per user: every answer
+        # reports that rate, including the 400s and 429s.
+        try:
+            return sign_in_rate(client_ip(request))
+        except (RedisError, OSError):
+            return None
 
     @extend_schema(
         summary="Sign in",
         description="Username or e-mail and password; opens an API session.",
         request=LoginInput,
         responses={200: TokenPairOutput, **errors(400, 401, 413, 415, 429)},
+        examples=[
+            OpenApiExample(
+                "Sign in",
+                value={"username": "alice", "password": "correct horse battery staple"},
+                request_only=True,
+            ),
+            OpenApiExample("Signed in", value=TOKEN_PAIR_EXAMPLE, response_only=True),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = validated_input(LoginInput, request)
@@ -84,6 +127,14 @@ class RefreshView(ApiView):
         ),
         request=RefreshInput,
         responses={200: TokenPairOutput, **errors(400, 401, 413, 415)},
+        examples=[
+            OpenApiExample(
+                "Refresh",
+                value={"refresh": TOKEN_PAIR_EXAMPLE["refresh"]},
+                request_only=True,
+            ),
+            OpenApiExample("Refreshed", value=TOKEN_PAIR_EXAMPLE, response_only=True),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = validated_input(RefreshInput, request)

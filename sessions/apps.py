@@ -11,7 +11,9 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_save, pre_delete, pre_save
 
+        from accounts.models import Account, User
         from accounts.signals import password_changed
         from sessions import receivers
 
@@ -23,4 +25,24 @@ class SessionsConfig(AppConfig):
         password_changed.connect(
             receivers.end_sessions_on_password_change,
             dispatch_uid="end_sessions_on_password_change",
+        )
+        pre_save.connect(
+            receivers.end_sessions_when_access_ends,
+            sender=User,
+            dispatch_uid="end_sessions_when_access_ends",
+        )
+        post_save.connect(
+            receivers.forget_cached_sessions_of_user,
+            sender=User,
+            dispatch_uid="forget_cached_sessions_of_user",
+        )
+        pre_delete.connect(
+            receivers.forget_cached_sessions_of_deleted_user,
+            sender=User,
+            dispatch_uid="forget_cached_sessions_of_deleted_user",
+        )
+        post_save.connect(
+            receivers.forget_cached_sessions_of_account,
+            sender=Account,
+            dispatch_uid="forget_cached_sessions_of_account",
         )

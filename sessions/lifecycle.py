@@ -10,6 +10,7 @@ from accounts.models import Account, User
 from accounts.policy import SessionPolicy, effective_policy
 from audit import events
 from securityportal.client import ClientInfo
+from sessions import cache as session_cache
 from sessions.models import RevokedReason, Session, SessionQuerySet
 
 
@@ -189,6 +190,13 @@ def apply_policy_to_live_sessions(
             output_field=models.TextField(),
         ),
     )
+    # Every live session's limits changed, and some ended: no process may go on
+    # judging them by the limits it cached.
+    if session_cache.enabled():
+        changed = Session.objects.filter(account=account).filter(
+            models.Q(revoked_at__isnull=True) | models.Q(revoked_at=now)
+        )
+        session_cache.forget(changed.values_list("pk", "key_hash"))
     return ended
 
 

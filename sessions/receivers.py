@@ -1,15 +1,19 @@
-"""What the sessions app does when other apps signal: a sign-in, a password change."""
+"""What the sessions app does when other apps signal: a sign-in, a password change, a
+user or an account saved or deleted."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.emails import send_security_email
-from accounts.models import User
+from accounts.models import Account, User
 from accounts.signals import PasswordChangeOrigin
 from audit import events
+from sessions import cache as session_cache
 from sessions.models import RevokedReason, Session
 from sessions.store import SessionStore
 
@@ -42,7 +46,7 @@ def end_sessions_on_password_change(
     events.record(
         "password.changed",
         user=user,
-        actor=user if origin is not None else None,
+        actor=(origin.actor or user) if origin is not None else None,
         target=f"user:{user.pk}",
         details={"revoked_count": count},
         ip=origin.ip if origin is not None else None,
@@ -53,3 +57,94 @@ def end_sessions_on_password_change(
         template="accounts/email/password_changed.txt",
         context={"changed_at": now, "ip": origin.ip if origin else None, "count": count},
     )
+
+
+def forget_cached_sessions_of_user(
+    sender: type,
+    instance: User,
+    created: bool = False,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """The session cache holds each session's user (name, role, account, whether active):
+    once a change to those commits, every process reads them again. A deactivated
+    user's next request therefore reaches the row, and ``validate_session`` revokes it."""
+    if created or not session_cache.enabled():
+        return
+    if update_fields is not None and session_cache.CACHED_USER_FIELDS.isdisjoint(update_fields):
+        return  # last_login at sign-in, a password hash upgrade: nothing cached changed
+    user_id = instance.pk
+    # Looked up after the commit: a session signed in while the change was being
+    # made is found as well.
+    transaction.on_commit(
+        lambda: session_cache.forget(
+            Session.objects.filter(user_id=user_id, revoked_at__isnull=True).values_list(
+                "pk", "key_hash"
+            )
+        ),
+        robust=True,
+    )
+
+
+def forget_cached_sessions_of_deleted_user(sender: type, instance: User, **kwargs: Any) -> None:
+    """A deleted user's sessions go with it (CASCADE); their cache entries must too.
+    Read before the rows are deleted, invalidated once the deletion commits."""
+    if session_cache.enabled():
+        session_cache.forget(
+            Session.objects.filter(user_id=instance.pk, revoked_at__isnull=True).values_list(
+                "pk", "key_hash"
+            )
+        )
+
+
+def forget_cached_sessions_of_account(
+    sender: type, instance: Account, update_fields: Iterable[str] | None = None, **kwargs: Any
+) -> None:
+    """An account's name is cached with its users' sessions; its session policy is not
+    (sessions keep the limits they signed in with, and "apply now" invalidates them
+    itself), so a policy change leaves the cache alone."""
+    if not session_cache.enabled() or kwargs.get("created"):
+        return
+    if update_fields is not None and "name" not in update_fields:
+        return
+    account_id = instance.pk
+    transaction.on_commit(
+        lambda: session_cache.forget(
+            Session.objects.filter(account_id=account_id, revoked_at__isnull=True).values_list(
+                "pk", "key_hash"
+            )
+        ),
+        robust=True,
+    )
+
+
+def end_sessions_when_access_ends(
+    sender: type, instance: User, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """A user deactivated, or moved to another account, is signed out everywhere at
+    once (reason ``admin``), before the change is stored: a deactivated user's
+    sessions must not stay live until their next request, and a moved user's
+    sessions must not stay in the old account, visible to and counted by its owners."""
+    if instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not {"is_active", "account"} & set(update_fields):
+        return
+    before = User._base_manager.filter(pk=instance.pk).values("is_active", "account_id").first()
+    if before is None:
+        return
+    deactivated = before["is_active"] and not instance.is_active
+    moved = before["account_id"] != instance.account_id
+    if not (deactivated or moved):
+        return
+    count = Session.objects.for_user(instance).end(reason=RevokedReason.ADMIN)
+    if count:
+        events.record(
+            "session.revoked",
+            user=instance,
+            target=f"user:{instance.pk}",
+            details={
+                "reason": RevokedReason.ADMIN,
+                "scope": "deactivated" if deactivated else "moved_account",
+                "count": count,
+            },
+        )

@@ -23,10 +23,11 @@ from django.utils.crypto import get_random_string
 from accounts.models import User
 from securityportal.client import ClientInfo
 from securityportal.purge import DEFAULT_BATCH_SIZE, delete_in_batches
+from sessions import cache as session_cache
 from sessions.digest import sha256_hex
 from sessions.lifecycle import open_session
 from sessions.models import RevokedReason, Session
-from sessions.validation import validate_session
+from sessions.validation import browser_session
 
 # Django's own keys are 32 characters of [a-z0-9]; anything else is forged and
 # is refused before it reaches the database.
@@ -65,12 +66,7 @@ class SessionStore(SessionBase):
         self.row = None
         # With its user and account: the request's user is taken from this row
         # (sessions.middleware.AuthenticationMiddleware), so pages need no second query.
-        row = (
-            Session.objects.select_related("user__account")
-            .filter(key_hash=sha256_hex(self.session_key))
-            .first()
-        )
-        failure = "unknown" if row is None else validate_session(row, timezone.now())
+        row, failure = browser_session(sha256_hex(self.session_key), timezone.now())
         if failure is not None:
             self.ended_reason = failure
             self._session_key = None
@@ -116,6 +112,7 @@ class SessionStore(SessionBase):
             Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(
                 session_data=encoded
             )
+            session_cache.forget([(self.row.pk, self.row.key_hash)])
         self._written_data = encoded
 
     def delete(self, session_key: str | None = None) -> None:
@@ -137,7 +134,11 @@ class SessionStore(SessionBase):
             # Session fixation: the key an attacker may have planted or seen
             # stops matching anything, while the row stays the same session.
             new_key = self._get_new_session_key()
-            Session.objects.filter(pk=self.row.pk).update(key_hash=sha256_hex(new_key))
+            new_hash = sha256_hex(new_key)
+            Session.objects.filter(pk=self.row.pk).update(key_hash=new_hash)
+            # The old cookie is refused by every process from now on, cached or not.
+            session_cache.forget([(self.row.pk, self.row.key_hash)])
+            self.row.key_hash = new_hash
             self._session_key = new_key
             self.modified = True
         self._session_cache = data

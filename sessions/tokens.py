@@ -1,6 +1,7 @@
 """API credentials: short-lived JWT access tokens and opaque rotating refresh tokens."""
 
 import base64
+import functools
 import re
 import secrets
 import uuid
@@ -32,9 +33,16 @@ class TokenRejected(Exception):
 def _signing_key() -> bytes:
     """JWT_SIGNING_KEY, or a key derived from SECRET_KEY for this one purpose only
     (key separation: a token signature can never double as another HMAC of ours)."""
-    if settings.JWT_SIGNING_KEY:
-        return settings.JWT_SIGNING_KEY.encode()
-    return salted_hmac("securityportal.jwt", "", algorithm="sha256").digest()
+    return _key_for(settings.JWT_SIGNING_KEY, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _key_for(signing_key: str, secret_key: str) -> bytes:
+    # Derived once per secret instead of on every request; keyed by the secrets
+    # themselves, so a rotated key is used at once.
+    if signing_key:
+        return signing_key.encode()
+    return salted_hmac("securityportal.jwt", "", secret=secret_key, algorithm="sha256").digest()
 
 
 def issue_access_token(session: Session, now: datetime) -> tuple[str, datetime]:
@@ -60,6 +68,10 @@ def decode_access_token(token: str) -> dict[str, Any]:
     The algorithm list is pinned to HS256: a token declaring "none" or an
     asymmetric algorithm (algorithm confusion) is refused before its
     signature is considered."""
+    # A JWT is base64url and dots. Anything else is refused here: a lone surrogate
+    # could not even be encoded for parsing (UnicodeEncodeError, not a rejection).
+    if not isinstance(token, str) or not token.isascii():
+        raise TokenRejected("token_invalid", "The access token is not valid.")
     try:
         claims = jwt.decode(
             token,

@@ -1,16 +1,21 @@
 """Whether a session may still be used: the one rule the browser middleware and the API
 authentication class both apply, so the two can never disagree."""
 
+import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from sessions import cache as session_cache
 from sessions.models import EXPIRY_REASONS, RevokedReason, Session
+from sessions.rows import api_session_row, browser_session_row
 
 # Why a request was refused, for the API's "code" and the login page's banner.
 SESSION_REVOKED = "session_revoked"
 SESSION_EXPIRED = "session_expired"
 USER_INACTIVE = "user_inactive"
+UNKNOWN = "unknown"
 
 
 def expiry_reason(session: Session, now: datetime) -> str | None:
@@ -44,6 +49,36 @@ def validate_session(session: Session, now: datetime) -> str | None:
     return None
 
 
+def browser_session(key_hash: str, now: datetime) -> tuple[Session | None, str | None]:
+    """The session of the cookie whose key hashes to ``key_hash``, with its user and
+    account, and None while it may serve a request at ``now``, else why not
+    (``validate_session``'s reasons, or UNKNOWN with no session)."""
+    return _presented_session(session_cache.BROWSER, key_hash, browser_session_row, now)
+
+
+def api_session(session_id: uuid.UUID, now: datetime) -> tuple[Session | None, str | None]:
+    """The API session ``session_id``, as ``browser_session`` answers for a cookie."""
+    return _presented_session(session_cache.API, str(session_id), api_session_row, now)
+
+
+def _presented_session(
+    kind: str, ident: str, read_row: Callable[[str], Session | None], now: datetime
+) -> tuple[Session | None, str | None]:
+    cached, ticket = session_cache.read(kind, ident)
+    # The cache may only say yes, and only to a session it shows inside both
+    # limits. Its last_seen_at can lag another process's write, so a session it
+    # shows idle is judged (and, if really idle, ended) by the row.
+    if cached is not None and expiry_reason(cached, now) is None and cached.user.is_active:
+        return cached, None
+    row = read_row(ident)
+    if row is None:
+        return None, UNKNOWN
+    failure = validate_session(row, now)
+    if failure is None:
+        session_cache.fill(ticket, row)
+    return row, failure
+
+
 def record_activity(session: Session, now: datetime, *, force: bool = False) -> bool:
     """Bump ``last_seen_at``, but write at most once per SESSION_ACTIVITY_WRITE_SECONDS.
 
@@ -62,4 +97,5 @@ def record_activity(session: Session, now: datetime, *, force: bool = False) -> 
         pk=session.pk, revoked_at__isnull=True, last_seen_at__lte=now - interval
     ).update(last_seen_at=now)
     session.last_seen_at = now
+    session_cache.activity_recorded(session, written=bool(written))
     return bool(written)

@@ -1,10 +1,15 @@
-"""SESSION_API_RATE: one signed-in user's API requests are rate limited, per user."""
+"""SESSION_API_RATE: one signed-in user's API requests are rate limited, per user; sign-in
+is limited per IP (LOGIN_RATE_PER_IP). Every answer counted against either rate says
+where the caller stands in X-RateLimit-Limit, -Remaining and -Reset."""
+
+import uuid
 
 import pytest
 import time_machine
 from django.core import checks
+from django.test import Client
 
-from conftest import api_login, bearer
+from conftest import PASSWORD, PYTHON_CLIENT, api_login, bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +68,109 @@ def test_sign_in_does_not_count_against_the_users_rate(alice, three_a_minute):
     sessions = {api_login(alice)["session"]["id"] for _ in range(4)}
 
     assert len(sessions) == 4
+
+
+def rate_headers(response) -> tuple[str, str, str]:
+    return (
+        response["X-RateLimit-Limit"],
+        response["X-RateLimit-Remaining"],
+        response["X-RateLimit-Reset"],
+    )
+
+
+def test_every_answer_says_how_many_requests_are_left_and_when_the_window_resets(
+    alice, three_a_minute
+):
+    with time_machine.travel("2026-01-05 10:00:40Z", tick=False):
+        client = bearer(api_login(alice)["access"])
+        answers = [client.get("/api/auth/me") for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [rate_headers(answer) for answer in answers] == [
+        ("3", "2", "20"),
+        ("3", "1", "20"),
+        ("3", "0", "20"),
+    ]
+
+
+def test_the_refusal_carries_retry_after_and_the_rate_headers(alice, three_a_minute):
+    with time_machine.travel("2026-01-05 10:00:45Z", tick=False):
+        client = bearer(api_login(alice)["access"])
+        for _ in range(3):
+            client.get("/api/auth/sessions")
+
+        refused = client.get("/api/auth/sessions")
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "15"
+    assert rate_headers(refused) == ("3", "0", "15")
+
+
+def test_error_answers_to_a_signed_in_user_carry_the_rate_headers(alice, three_a_minute):
+    client = bearer(api_login(alice)["access"])
+
+    not_found = client.delete(f"/api/auth/sessions/{uuid.uuid4()}")
+    bad_body = client.put("/api/auth/password", "[]", content_type="application/json")
+
+    assert not_found.status_code == 404
+    assert bad_body.status_code == 400
+    assert rate_headers(not_found)[:2] == ("3", "2")
+    assert rate_headers(bad_body)[:2] == ("3", "1")
+
+
+def test_an_answer_to_no_user_counts_nothing_and_carries_no_rate(db, three_a_minute):
+    response = bearer("not-a-token").get("/api/auth/me")
+
+    assert response.status_code == 401
+    assert "X-RateLimit-Limit" not in response
+
+
+def api_sign_in(password: str = PASSWORD, ip: str = "198.51.100.7", **body: str):
+    return Client(HTTP_USER_AGENT=PYTHON_CLIENT).post(
+        "/api/auth/login",
+        body or {"username": "alice", "password": password},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+    )
+
+
+@pytest.fixture
+def three_sign_ins_a_minute(settings):
+    settings.LOGIN_RATE_PER_IP = (3, 60)
+
+
+def test_sign_in_answers_carry_the_per_ip_sign_in_rate(alice, three_sign_ins_a_minute):
+    with time_machine.travel("2026-01-05 10:00:10Z", tick=False):
+        signed_in = api_sign_in()
+        wrong_password = api_sign_in("not the password at all")
+        malformed = api_sign_in(username="alice")
+        last = api_sign_in()
+        refused = api_sign_in()
+
+    assert [signed_in.status_code, wrong_password.status_code, malformed.status_code] == [
+        200,
+        401,
+        400,
+    ]
+    assert rate_headers(signed_in) == ("3", "2", "50")
+    assert rate_headers(wrong_password) == ("3", "1", "50")
+    # A body that names no password is refused before it is an attempt: not counted.
+    assert rate_headers(malformed) == ("3", "1", "50")
+    assert last.status_code == 200
+    assert rate_headers(last) == ("3", "0", "50")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert refused["Retry-After"] == "50"
+    assert rate_headers(refused) == ("3", "0", "50")
+
+
+def test_the_sign_in_rate_headers_are_per_ip(alice, three_sign_ins_a_minute):
+    api_sign_in(ip="198.51.100.7")
+    api_sign_in(ip="198.51.100.7")
+
+    response = api_sign_in(ip="203.0.113.9")
+
+    assert rate_headers(response)[:2] == ("3", "2")
 
 
 def test_deploy_checks_warn_when_counters_live_in_process_memory(settings):

@@ -1,11 +1,14 @@
 """The OpenAPI document: complete, valid, and readable without signing in."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from securityportal.schema import ERROR_CODES
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +87,54 @@ def test_the_schema_validates_with_no_warnings(tmp_path):
     call_command(
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
     )
+
+
+def headers_of(document: dict, path: str, method: str, status: str) -> set[str]:
+    return set(document["paths"][path][method]["responses"][status].get("headers", {}))
+
+
+RATE = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+
+def test_answers_counted_against_a_rate_document_its_headers():
+    document = schema()
+
+    assert headers_of(document, "/api/auth/me", "get", "200") == RATE
+    assert headers_of(document, "/api/auth/login", "post", "200") == RATE
+    assert headers_of(document, "/api/auth/login", "post", "400") == RATE
+    assert headers_of(document, "/api/auth/login", "post", "401") == RATE | {"WWW-Authenticate"}
+    assert headers_of(document, "/api/auth/login", "post", "413") == set()
+    # Refresh names no user until it succeeds: no rate counts it.
+    assert headers_of(document, "/api/auth/refresh", "post", "200") == set()
+
+
+def test_refusals_document_retry_after_and_the_bearer_challenge():
+    document = schema()
+
+    assert headers_of(document, "/api/auth/sessions", "get", "429") == RATE | {"Retry-After"}
+    assert headers_of(document, "/api/auth/sessions", "get", "401") == {"WWW-Authenticate"}
+    assert headers_of(document, "/api/accounts/me/security", "get", "403") == set()
+    assert document["components"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_a_new_pair_links_to_refreshing_it_and_signing_its_session_out():
+    links = schema()["paths"]["/api/auth/login"]["post"]["responses"]["200"]["links"]
+
+    assert links["RefreshIt"]["requestBody"] == {"refresh": "$response.body#/refresh"}
+    assert links["SignOutIt"]["parameters"] == {"session_id": "$response.body#/session/id"}
+
+
+def test_an_empty_limit_is_documented_as_allowed():
+    (limit,) = schema()["paths"]["/api/auth/login-events"]["get"]["parameters"]
+
+    assert limit["name"] == "limit"
+    assert limit["allowEmptyValue"] is True
+
+
+def test_the_client_guide_explains_every_error_code():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "API.md").read_text()
+    codes = {code for text in ERROR_CODES.values() for code in re.findall(r"`(\w+)`", text)}
+
+    missing = {code for code in codes if f"`{code}`" not in guide}
+
+    assert not missing, f"docs/API.md does not explain {sorted(missing)}"

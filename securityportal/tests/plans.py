@@ -1,0 +1,353 @@
+"""Every list the portal reads, and what PostgreSQL's planner makes of it.
+
+Each ``ListQuery`` runs the real code path (the function a page or endpoint calls, or
+the admin page itself) and keeps the SQL it sent; ``plan`` asks PostgreSQL how it
+would run that SQL. The query-plan tests and ``bench/scale_report.py`` share this,
+so the report shows the very plans the tests assert."""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Account, User
+from audit.activity import sign_ins_of
+from audit.models import AuditEvent, LoginEvent
+from securityportal.purge import delete_in_batches
+from sessions.lifecycle import (
+    Scope,
+    live_sessions_for_user,
+    revoke_account_sessions,
+    signed_in_users,
+)
+from sessions.models import Session
+from sessions.store import SessionStore
+
+# The tables that grow with use; a sequential scan of one of them is a page that gets
+# slower every day.
+BIG_TABLES = frozenset(
+    {Session._meta.db_table, LoginEvent._meta.db_table, AuditEvent._meta.db_table}
+)
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+INDEX_NODES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Index Scan"})
+
+
+@dataclass(frozen=True)
+class Scan:
+    node: str
+    table: str | None
+    index: str | None
+
+    def __str__(self) -> str:
+        if self.table is None:
+            return f"{self.node} on {self.index}"
+        if self.index is not None:
+            return f"{self.node} on {self.table} using {self.index}"
+        return f"{self.node} on {self.table}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    sql: str
+    tree: dict[str, Any]
+    # For a plan made with ``analyze``: how long the statement ran, and how much of
+    # that PostgreSQL spent compiling it (JIT), if it did.
+    milliseconds: float | None = None
+    jit_milliseconds: float | None = None
+
+    @property
+    def scans(self) -> list[Scan]:
+        """Every node that reads a table or an index, outermost first."""
+        return list(_scans(self.tree))
+
+    @property
+    def indexes(self) -> set[str]:
+        return {scan.index for scan in self.scans if scan.node in INDEX_NODES}
+
+    @property
+    def sequential_scans_of_big_tables(self) -> list[Scan]:
+        return [s for s in self.scans if s.node == "Seq Scan" and s.table in BIG_TABLES]
+
+    def summary(self) -> str:
+        return "; ".join(dict.fromkeys(str(scan) for scan in self.scans))
+
+
+def _scans(node: dict[str, Any]) -> Iterator[Scan]:
+    table = node.get("Relation Name")
+    index = node.get("Index Name")
+    if table is not None or index is not None:
+        yield Scan(node=node["Node Type"], table=table, index=index)
+    for child in node.get("Plans", ()):
+        yield from _scans(child)
+
+
+def plan(sql: str, *, analyze: bool = False) -> Plan:
+    """PostgreSQL's plan for ``sql``. With ``analyze`` the statement really runs (a
+    write is rolled back) and the plan carries its time."""
+    options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}) {sql}")
+        raw = cursor.fetchone()[0]
+        transaction.set_rollback(True)
+    (document,) = json.loads(raw) if isinstance(raw, str) else raw
+    return Plan(
+        sql=sql,
+        tree=document["Plan"],
+        milliseconds=document.get("Execution Time"),
+        jit_milliseconds=document.get("JIT", {}).get("Timing", {}).get("Total"),
+    )
+
+
+class _Stop(Exception):
+    pass
+
+
+def sent_by(action: Callable[[], Any], *, stop_at: str | None = None) -> list[str]:
+    """The SQL ``action`` sends, in a transaction that is rolled back, so nothing it
+    writes stays. With ``stop_at`` (e.g. "DELETE") it is interrupted just before the
+    first such statement: a purge shows how it picks rows without deleting any."""
+
+    def interrupt(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith(stop_at):
+            raise _Stop
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured:
+        try:
+            with transaction.atomic():
+                if stop_at is None:
+                    action()
+                else:
+                    with connection.execute_wrapper(interrupt):
+                        action()
+                transaction.set_rollback(True)
+        except _Stop:
+            pass
+    # The interrupted statement is recorded without SQL: it was never sent.
+    sent = [query["sql"] for query in captured.captured_queries if query["sql"]]
+    return [sql for sql in sent if sql.lstrip().upper().startswith(STATEMENTS)]
+
+
+STATEMENTS = ("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")
+
+
+def reading(table: str, statements: list[str]) -> list[str]:
+    """The statements that read or write ``table``."""
+    return [sql for sql in statements if f'"{table}"' in sql]
+
+
+@dataclass
+class Scene:
+    """Whose lists are read: the first owner of the account with the most users."""
+
+    account: Account
+    owner: User
+    password: str
+    now: datetime
+
+    @classmethod
+    def largest_account(cls, password: str) -> "Scene":
+        return cls._of(_accounts().order_by("-size", "pk").first(), password)
+
+    @classmethod
+    def smallest_account(cls, password: str) -> "Scene":
+        """A small tenant beside the large one: its lists must not walk the other's rows."""
+        return cls._of(_accounts().order_by("size", "pk").first(), password)
+
+    @classmethod
+    def _of(cls, account: Account, password: str) -> "Scene":
+        owner = User.objects.filter(account=account, role=User.Role.OWNER).order_by("pk").first()
+        return cls(account=account, owner=owner, password=password, now=timezone.now())
+
+    def owner_browser(self) -> Client:
+        """A browser signed in as the owner through /login/, as a person would be."""
+        browser = Client(HTTP_USER_AGENT=BROWSER)
+        answer = browser.post(
+            "/login/", {"username": self.owner.username, "password": self.password}
+        )
+        assert answer.status_code == 302, answer.content
+        return browser
+
+
+def _accounts() -> "QuerySet[Account]":
+    return Account.objects.annotate(size=Count("users")).filter(size__gt=0)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One list the UI, the API, the admin or a purge reads: where it shows, how to
+    make the code send it, which table it reads and the indexes that may serve it for
+    a large account (a small one may use any index: its rows are few however found)."""
+
+    name: str
+    shown_on: str
+    table: str
+    indexes: tuple[str, ...]
+    statements: Callable[[Scene], list[str]]
+
+    def sql(self, scene: Scene) -> str:
+        """The statement of this list (the first that reads its table)."""
+        found = reading(self.table, self.statements(scene))
+        assert found, f"{self.name}: no statement read {self.table}"
+        return found[0]
+
+
+def _live_sessions(scene: Scene) -> list[str]:
+    return sent_by(lambda: live_sessions_for_user(scene.owner, scene.now))
+
+
+def _sign_ins(scene: Scene) -> list[str]:
+    return sent_by(lambda: sign_ins_of(scene.owner, limit=10))
+
+
+def _sign_ins_after_a_page(scene: Scene) -> list[str]:
+    cursor = sign_ins_of(scene.owner, limit=10).next
+    assert cursor is not None, "the owner needs more than one page of sign-ins"
+    return sent_by(lambda: sign_ins_of(scene.owner, limit=10, after=cursor))
+
+
+def _signed_in_users(scene: Scene) -> list[str]:
+    return sent_by(lambda: signed_in_users(scene.account, scene.now))
+
+
+def _bulk_revoke(scene: Scene) -> list[str]:
+    def revoke() -> None:
+        revoke_account_sessions(
+            account=scene.account, scope=Scope.ALL, keep=None, actor=scene.owner, ip=None
+        )
+
+    return [sql for sql in sent_by(revoke) if sql.lstrip().upper().startswith("UPDATE")]
+
+
+def _admin_list(path: str, ordering: str) -> Callable[[Scene], list[str]]:
+    def statements(scene: Scene) -> list[str]:
+        browser = scene.owner_browser()
+
+        def get() -> None:
+            response = browser.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        # The page's own rows, in the admin's order; not its counts or filters.
+        return [sql for sql in sent_by(get) if f"ORDER BY {ordering}" in sql]
+
+    return statements
+
+
+def _purge_sessions(scene: Scene) -> list[str]:
+    return sent_by(SessionStore.clear_expired, stop_at="DELETE")
+
+
+def _purge(model: type) -> Callable[[Scene], list[str]]:
+    def statements(scene: Scene) -> list[str]:
+        cutoff = scene.now - timedelta(days=30)
+        return sent_by(
+            lambda: delete_in_batches(model.objects.filter(created_at__lt=cutoff)),
+            stop_at="DELETE",
+        )
+
+    return statements
+
+
+SESSIONS = Session._meta.db_table
+LOGINS = LoginEvent._meta.db_table
+AUDIT = AuditEvent._meta.db_table
+# Django's names for the indexes of foreign keys and db_index fields.
+SESSION_EXPIRE_DATE = "user_sessions_session_expire_date_48810852"
+AUDIT_CREATED_AT = "audit_auditevent_created_at_58e81936"
+
+LIST_QUERIES = (
+    ListQuery(
+        "a user's live sessions",
+        "sessions card, GET /api/auth/sessions",
+        SESSIONS,
+        ("session_user_live",),
+        _live_sessions,
+    ),
+    ListQuery(
+        "a user's sign-ins, newest first",
+        "activity card, GET /api/auth/login-events",
+        LOGINS,
+        ("login_user_time",),
+        _sign_ins,
+    ),
+    ListQuery(
+        "a user's sign-ins after a cursor",
+        "activity card's Load more, /settings/security/activity/?after=",
+        LOGINS,
+        ("login_user_time",),
+        _sign_ins_after_a_page,
+    ),
+    ListQuery(
+        "the account's signed-in users",
+        "owner page, GET /api/accounts/me/security",
+        SESSIONS,
+        # One probe per user of the account, or the account's live rows at once.
+        ("session_user_live", "session_account_live"),
+        _signed_in_users,
+    ),
+    ListQuery(
+        "the account's live sessions, signed out at once",
+        "owner page and API: sign everyone out",
+        SESSIONS,
+        # Both hold exactly the unrevoked rows; when one account owns nearly every
+        # row, either is as good.
+        ("session_account_live", "session_revoked_at"),
+        _bulk_revoke,
+    ),
+    ListQuery(
+        "admin: the account's sessions",
+        "/admin/user_sessions/session/",
+        SESSIONS,
+        ("session_account_recent",),
+        _admin_list(
+            "/admin/user_sessions/session/", '"user_sessions_session"."last_seen_at" DESC'
+        ),
+    ),
+    ListQuery(
+        "admin: the account's sign-in attempts",
+        "/admin/audit/loginevent/",
+        LOGINS,
+        # When one account owns nearly every row, walking the time index backwards
+        # finds a page of it at once.
+        ("login_account_time", "login_created_at"),
+        _admin_list("/admin/audit/loginevent/", '"audit_loginevent"."created_at" DESC'),
+    ),
+    ListQuery(
+        "admin: the account's audit events",
+        "/admin/audit/auditevent/",
+        AUDIT,
+        ("audit_account_time", AUDIT_CREATED_AT),
+        _admin_list("/admin/audit/auditevent/", '"audit_auditevent"."created_at" DESC'),
+    ),
+    ListQuery(
+        "purge: the next batch of ended sessions",
+        "purge_sessions, clearsessions",
+        SESSIONS,
+        ("user_sessions_session_pkey", "session_revoked_at", SESSION_EXPIRE_DATE),
+        _purge_sessions,
+    ),
+    ListQuery(
+        "purge: the next batch of old sign-in attempts",
+        "purge_audit",
+        LOGINS,
+        ("audit_loginevent_pkey", "login_created_at"),
+        _purge(LoginEvent),
+    ),
+    ListQuery(
+        "purge: the next batch of old audit events",
+        "purge_audit",
+        AUDIT,
+        ("audit_auditevent_pkey", AUDIT_CREATED_AT),
+        _purge(AuditEvent),
+    ),
+)

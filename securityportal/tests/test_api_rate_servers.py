@@ -1,0 +1,152 @@
+"""Two server processes on one Redis count one user's API requests together: the
+rate is the user's, not each process's (SPEC §7)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import redis
+
+from conftest import PROJECT, PYTHON_CLIENT, run_python
+from securityportal.tests.test_sqlite_url_server import (
+    free_port,
+    server_environment,
+    wait_until_listening,
+)
+
+REDIS_TEST_URL = os.environ.get("RATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+PASSWORD = "tangerine lighthouse gravel"
+RATE = 5
+REQUEST_TIMEOUT_SECONDS = 15
+
+
+@pytest.fixture
+def shared_redis():
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A SQLite file both servers open, migrated, with alice owning Acme."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    migrated = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=url)
+    assert migrated.returncode == 0, migrated.stderr
+    created = run_python(
+        "manage.py",
+        "create_account",
+        "Acme",
+        "--owner=alice",
+        "--email=alice@acme.example",
+        "--noinput",
+        DATABASE_URL=url,
+        PORTAL_PASSWORD=PASSWORD,
+    )
+    assert created.returncode == 0, created.stderr
+    return url
+
+
+@pytest.fixture
+def two_servers(tmp_path, database_url, shared_redis):
+    """Two runserver processes on their own ports, sharing the database and Redis."""
+    env = {
+        **server_environment(database_url),
+        "REDIS_URL": REDIS_TEST_URL,
+        "SESSION_API_RATE": f"{RATE}/min",
+    }
+    started = []
+    try:
+        for name in ("first", "second"):
+            port = free_port()
+            log = (tmp_path / f"{name}.log").open("w")
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runserver",
+                    "--noreload",
+                    "--skip-checks",
+                    str(port),
+                ],
+                cwd=PROJECT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            started.append((process, port, log))
+        for process, port, _ in started:
+            wait_until_listening(process, port)
+        yield [f"http://127.0.0.1:{port}" for _, port, _ in started]
+    finally:
+        for process, _, log in started:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+def request(url: str, *, body: dict | None = None, token: str | None = None):
+    headers = {"User-Agent": PYTHON_CLIENT}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    try:
+        return urllib.request.urlopen(
+            urllib.request.Request(url, data=data, headers=headers),
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+    except urllib.error.HTTPError as error:
+        return error
+
+
+def start_of_a_window() -> None:
+    """The fixed window is the clock's minute: begin the requests far enough from its
+    end that they all fall into one window."""
+    into_the_minute = time.time() % 60
+    if into_the_minute > 55:
+        time.sleep(60 - into_the_minute)
+
+
+def test_the_sixth_request_across_two_processes_is_refused(two_servers):
+    first, second = two_servers
+    signed_in = request(
+        f"{first}/api/auth/login", body={"username": "alice", "password": PASSWORD}
+    )
+    assert signed_in.status == 200
+    access = json.loads(signed_in.read())["access"]
+    start_of_a_window()
+
+    answers = [
+        request(f"{server}/api/auth/me", token=access)
+        for server in (first, second, first, second, first, second)
+    ]
+
+    assert [answer.status for answer in answers] == [200] * RATE + [429]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == [
+        "4",
+        "3",
+        "2",
+        "1",
+        "0",
+        "0",
+    ]
+    refused = answers[-1]
+    assert json.loads(refused.read())["code"] == "throttled"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Limit"] == str(RATE)
