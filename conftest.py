@@ -3,8 +3,10 @@
 alice owns Acme, bob is a member of Acme, carol owns Globex (another tenant)."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,41 @@ def run_python(*args: str, **env: str | None) -> subprocess.CompletedProcess:
         timeout=120,
         check=False,
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(**env: str) -> dict[str, str]:
+    """The environment ``run_python`` gives a subprocess, for a server process that
+    must keep running: none of the portal's variables but a test key, 127.0.0.1 as
+    the allowed host, and ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_ENV_PREFIXES)}
+    clean.update(
+        DJANGO_SETTINGS_MODULE="securityportal.settings",
+        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        **env,
+    )
+    return clean
+
+
+def wait_until_listening(server: subprocess.Popen, port: int, seconds: int = 20) -> None:
+    """Poll until ``server`` accepts connections on ``port``, or fail the test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server exited with {server.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"the server did not listen on port {port} within {seconds} s")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,9 +11,11 @@ import urllib.request
 import pytest
 import redis
 
-from conftest import PROJECT, PYTHON_CLIENT, run_python
-from securityportal.tests.test_sqlite_url_server import (
+from conftest import (
+    PROJECT,
+    PYTHON_CLIENT,
     free_port,
+    run_python,
     server_environment,
     wait_until_listening,
 )
@@ -60,7 +62,7 @@ def database_url(tmp_path):
 def two_servers(tmp_path, database_url, shared_redis):
     """Two runserver processes on their own ports, sharing the database and Redis."""
     env = {
-        **server_environment(database_url),
+        **server_environment(DATABASE_URL=database_url),
         "REDIS_URL": REDIS_TEST_URL,
         # An hour's window: six requests a second apart cannot straddle its edge
         # (but for a second an hour), so the test needs no waiting.

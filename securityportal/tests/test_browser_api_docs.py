@@ -31,6 +31,4 @@ def test_the_api_documentation_renders_with_no_request_leaving_the_machine(
     expect(page.locator(ready).first).to_be_visible()
     expect(page.get_by_text("Security Portal API").first).to_be_visible()
     assert {url.netloc for url in sent if url.scheme in ("http", "https")} == {here}
-    assert all(
-        host == here or failure == "csp" for host, failure in blocked
-    ), blocked
+    assert all(host == here or failure == "csp" for host, failure in blocked), blocked

@@ -2,12 +2,9 @@
 of one token as it does on the default SQLITE_PATH database: no "database is locked"."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -15,43 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _PROJECT_ENV_PREFIXES, PROJECT, PYTHON_CLIENT, run_python
+from conftest import (
+    PROJECT,
+    PYTHON_CLIENT,
+    free_port,
+    run_python,
+    server_environment,
+    wait_until_listening,
+)
 
 THREADS = 8
 PASSWORD = "tangerine lighthouse gravel"
 SERVER_START_SECONDS = 15
 REQUEST_TIMEOUT_SECONDS = 15
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def server_environment(database_url: str) -> dict[str, str]:
-    """What run_python gives a subprocess, for a process that must keep running."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_ENV_PREFIXES)}
-    env.update(
-        DJANGO_SETTINGS_MODULE="securityportal.settings",
-        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=database_url,
-    )
-    return env
-
-
-def wait_until_listening(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with {server.returncode} before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"the server did not listen on port {port} within {SERVER_START_SECONDS} s")
 
 
 def post_json(url: str, body: dict) -> tuple[int, dict]:
@@ -104,12 +77,12 @@ def sqlite_url_server(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"{port}"],
         cwd=PROJECT,
-        env=server_environment(database_url),
+        env=server_environment(DATABASE_URL=database_url),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until_listening(server, port)
+        wait_until_listening(server, port, SERVER_START_SECONDS)
         yield Server(url=f"http://127.0.0.1:{port}", log=log_path)
     finally:
         server.terminate()

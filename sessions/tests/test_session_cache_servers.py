@@ -7,10 +7,8 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from conftest import _PROJECT_ENV_PREFIXES, PROJECT, run_python
+from conftest import PROJECT, free_port, run_python, server_environment, wait_until_listening
 
 pytestmark = pytest.mark.postgres_only
 
@@ -30,12 +28,6 @@ REDIS_TEST_URL = os.environ.get("SESSION_CACHE_TEST_REDIS_URL", "redis://127.0.0
 PASSWORD = "tangerine lighthouse gravel"
 SERVER_START_SECONDS = 20
 REQUEST_TIMEOUT_SECONDS = 15
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_url(name: str) -> str:
@@ -113,11 +105,7 @@ class Started:
 def start_server(started: Started, log_dir: Path, database_url: str, redis_url: str) -> Server:
     """A gunicorn process (one sync worker, as deployed) of the portal on a free port."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_ENV_PREFIXES)}
-    env.update(
-        DJANGO_SETTINGS_MODULE="securityportal.settings",
-        DJANGO_SECRET_KEY="test-only-secret-key-not-for-production",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+    env = server_environment(
         # Plain HTTP here: the cookie must not be Secure, or it is never sent back.
         SESSION_COOKIE_SECURE="0",
         DATABASE_URL=database_url,
@@ -135,17 +123,7 @@ def start_server(started: Started, log_dir: Path, database_url: str, redis_url: 
         stderr=subprocess.STDOUT,
     )
     started.processes.append(process)
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {log_path.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        pytest.fail(f"the server did not listen on port {port} within {SERVER_START_SECONDS} s")
+    wait_until_listening(process, port, SERVER_START_SECONDS)
     server = Server(url=f"http://127.0.0.1:{port}", log=log_path)
     started.servers.append(server)
     return server
