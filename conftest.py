@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -92,6 +95,42 @@ def wait_until_listening(server: subprocess.Popen, port: int, seconds: int = 20)
         except OSError:
             time.sleep(0.05)
     pytest.fail(f"the server did not listen on port {port} within {seconds} s")
+
+
+def provision_owner(database_url: str, password: str) -> None:
+    """Migrate the database at ``database_url`` and create Acme with alice as its
+    owner, through the management commands an operator would use."""
+    migrated = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=database_url)
+    assert migrated.returncode == 0, migrated.stderr
+    created = run_python(
+        "manage.py",
+        "create_account",
+        "Acme",
+        "--owner=alice",
+        "--email=alice@acme.example",
+        "--noinput",
+        DATABASE_URL=database_url,
+        PORTAL_PASSWORD=password,
+    )
+    assert created.returncode == 0, created.stderr
+
+
+@contextmanager
+def empty_redis(url: str) -> Iterator[Any]:
+    """The Redis database at ``url``, emptied before and after; the test is skipped
+    when no Redis answers there."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis is not reachable at {url}")
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -9,13 +9,13 @@ import urllib.error
 import urllib.request
 
 import pytest
-import redis
 
 from conftest import (
     PROJECT,
     PYTHON_CLIENT,
+    empty_redis,
     free_port,
-    run_python,
+    provision_owner,
     server_environment,
     wait_until_listening,
 )
@@ -28,33 +28,15 @@ REQUEST_TIMEOUT_SECONDS = 15
 
 @pytest.fixture
 def shared_redis():
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
-    client.flushdb()
-    yield client
-    client.flushdb()
+    with empty_redis(REDIS_TEST_URL) as client:
+        yield client
 
 
 @pytest.fixture
 def database_url(tmp_path):
     """A SQLite file both servers open, migrated, with alice owning Acme."""
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    migrated = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=url)
-    assert migrated.returncode == 0, migrated.stderr
-    created = run_python(
-        "manage.py",
-        "create_account",
-        "Acme",
-        "--owner=alice",
-        "--email=alice@acme.example",
-        "--noinput",
-        DATABASE_URL=url,
-        PORTAL_PASSWORD=PASSWORD,
-    )
-    assert created.returncode == 0, created.stderr
+    provision_owner(url, PASSWORD)
     return url
 
 

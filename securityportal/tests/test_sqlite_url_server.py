@@ -16,7 +16,7 @@ from conftest import (
     PROJECT,
     PYTHON_CLIENT,
     free_port,
-    run_python,
+    provision_owner,
     server_environment,
     wait_until_listening,
 )
@@ -58,19 +58,7 @@ class Server:
 def sqlite_url_server(tmp_path):
     """A runserver process on DATABASE_URL=sqlite:///…, migrated, with one owner."""
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    migrated = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=database_url)
-    assert migrated.returncode == 0, migrated.stderr
-    created = run_python(
-        "manage.py",
-        "create_account",
-        "Acme",
-        "--owner=alice",
-        "--email=alice@acme.example",
-        "--noinput",
-        DATABASE_URL=database_url,
-        PORTAL_PASSWORD=PASSWORD,
-    )
-    assert created.returncode == 0, created.stderr
+    provision_owner(database_url, PASSWORD)
     port = free_port()
     log_path = tmp_path / "server.log"
     log = log_path.open("w")

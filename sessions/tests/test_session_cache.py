@@ -8,7 +8,6 @@ import os
 from datetime import timedelta
 
 import pytest
-import redis
 import time_machine
 from django.conf import settings
 from django.db import connection
@@ -17,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.owners import update_session_policy
-from conftest import PASSWORD, api_login, bearer, browser_for
+from conftest import PASSWORD, api_login, bearer, browser_for, empty_redis
 from sessions import cache as session_cache
 from sessions.digest import sha256_hex
 from sessions.lifecycle import Scope, revoke_account_sessions, revoke_other_sessions
@@ -42,14 +41,8 @@ def redis_cache(location: str) -> dict:
 
 @pytest.fixture
 def redis_server():
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
-    client.flushdb()
-    yield client
-    client.flushdb()
+    with empty_redis(REDIS_TEST_URL) as client:
+        yield client
 
 
 @pytest.fixture

@@ -20,7 +20,14 @@ import pytest
 import redis
 from django.conf import settings
 
-from conftest import PROJECT, free_port, run_python, server_environment, wait_until_listening
+from conftest import (
+    PROJECT,
+    empty_redis,
+    free_port,
+    provision_owner,
+    server_environment,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -56,19 +63,7 @@ def database_url():
         admin.execute(f'CREATE DATABASE "{name}"')
     url = postgres_url(name)
     try:
-        migrated = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=url)
-        assert migrated.returncode == 0, migrated.stderr
-        created = run_python(
-            "manage.py",
-            "create_account",
-            "Acme",
-            "--owner=alice",
-            "--email=alice@acme.example",
-            "--noinput",
-            DATABASE_URL=url,
-            PORTAL_PASSWORD=PASSWORD,
-        )
-        assert created.returncode == 0, created.stderr
+        provision_owner(url, PASSWORD)
         yield url
     finally:
         with admin_connection() as admin:
@@ -77,14 +72,8 @@ def database_url():
 
 @pytest.fixture(scope="module")
 def shared_redis():
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
-    client.flushdb()
-    yield client
-    client.flushdb()
+    with empty_redis(REDIS_TEST_URL) as client:
+        yield client
 
 
 @dataclass
