@@ -6,9 +6,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from securityportal import errors, views
+from securityportal import errors, health, views
 
 urlpatterns = [
+    # Probes for load balancers and orchestrators: public, uncached, never rate limited.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", RedirectView.as_view(pattern_name="security")),
     path("settings/security/", views.security_settings, name="security"),
     path("", include("accounts.urls")),
