@@ -2,6 +2,9 @@
 
 alice owns Acme, bob is a member of Acme, carol owns Globex (another tenant)."""
 
+import io
+import json
+import logging
 import os
 import socket
 import subprocess
@@ -19,6 +22,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Account, User
+from securityportal.logs import console_handler
 
 PASSWORD = "correct horse battery staple"
 CHROME_MAC = (
@@ -154,6 +158,34 @@ def fast_password_hashing(settings):
 def fresh_counters():
     """Lockout and rate-limit counters live in the cache: every test starts at zero."""
     cache.clear()
+
+
+class JsonLog:
+    """What the portal's log handler wrote with LOG_FORMAT=json."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.text.split("\n") if line]
+
+
+@pytest.fixture
+def json_log() -> Iterator[JsonLog]:
+    """Every record, at every level, through the handler LOG_FORMAT=json installs."""
+    log = JsonLog()
+    handler = console_handler("json", log.stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield log
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 class PasswordHashes:

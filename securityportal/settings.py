@@ -6,7 +6,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from securityportal.env import bounded_minutes, envbool, envint, envlist, envrate, envstr
+from securityportal.env import (
+    bounded_minutes,
+    envbool,
+    envchoice,
+    envint,
+    envlist,
+    envrate,
+    envstr,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,6 +29,10 @@ if not SECRET_KEY:
             "or set DJANGO_DEBUG=1 for local development."
         )
     SECRET_KEY = "insecure-development-key-only-for-make-run"
+# Key rotation: the previous key(s), comma-separated, still verify what they signed
+# (sessions, the device cookie, "This wasn't me" links) while new signatures use
+# DJANGO_SECRET_KEY. Drop them once the longest-lived of those has expired.
+SECRET_KEY_FALLBACKS = envlist("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if "*" in ALLOWED_HOSTS:
@@ -49,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, even a refusal by the middleware below, gets a request id.
+    "securityportal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "securityportal.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -292,9 +306,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Every line carries the request id, user id and session id (securityportal.logs);
+# LOG_FORMAT=json writes one JSON object per line for a log collector.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {
+            "()": "securityportal.logs.console_handler",
+            "log_format": envchoice("LOG_FORMAT", "plain", ("plain", "json")),
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }

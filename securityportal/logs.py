@@ -1,0 +1,154 @@
+"""Log lines that say which request wrote them.
+
+Every request gets an id, returned in its ``X-Request-ID`` header and carried by
+every log line written while it is handled, with the user's id and the public id
+of the session behind it (never its key or a token). One access line per request
+gives method, path, status and duration. ``LOG_FORMAT=json`` writes each line as
+one JSON object; the default is plain text."""
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a proxy's id may look like: UUIDs, hex, ULIDs, nginx's $request_id. Anything
+# else is replaced, so a forged header cannot smuggle line breaks or markup into a
+# log line (log injection) or grow every line by kilobytes.
+_INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Control characters in a path would let a crafted URL start a fake line in a plain
+# text log (log injection); JSON escapes them by itself.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# URL parts that are credentials: the "This wasn't me" link carries a signed token
+# that signs a session out, so whoever reads the log could use it.
+_SECRET_URL_KWARGS = frozenset({"token"})
+CONTEXT_FIELDS = ("request_id", "user_id", "session_id")
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+_current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
+access_log = logging.getLogger("securityportal.access")
+
+
+class RequestIdMiddleware:
+    """Give the request its id, make it the context of every log line until the
+    response is closed, answer with it in ``X-Request-ID``, and write the access line.
+
+    First in MIDDLEWARE, so that redirects and refusals of later middleware are
+    logged with an id too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = _request_id(request)
+        _current_request.set(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        path = loggable_path(request)
+        access_log.info(
+            "%s %s %s %sms",
+            request.method,
+            _CONTROL_CHARACTERS.sub("?", path),
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+            },
+        )
+        return response
+
+
+@receiver(request_finished)
+def _end_request_context(**kwargs: Any) -> None:
+    # Not at the end of the middleware: Django logs 4xx answers after every
+    # middleware has returned, and those lines belong to the request too.
+    _current_request.set(None)
+
+
+def _request_id(request: HttpRequest) -> str:
+    # A client could pick its own id to collide with another request's; only our
+    # own proxies, which set or overwrite the header, are believed.
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    if settings.TRUSTED_PROXY_COUNT and _INCOMING_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def loggable_path(request: HttpRequest) -> str:
+    """The request's path without its query string, any secret URL part replaced."""
+    path = request.path
+    match = request.resolver_match
+    for name in _SECRET_URL_KWARGS & set(match.kwargs if match else ()):
+        path = path.replace(str(match.kwargs[name]), "[redacted]")
+    return path
+
+
+def _session_row(request: HttpRequest) -> Any:
+    """The session behind the request, without a query: the API's (DRF puts it in
+    ``request.auth``) or the browser's, once the store has loaded its row."""
+    api_session = getattr(request, "auth", None)
+    if api_session is not None:
+        return api_session
+    return getattr(getattr(request, "session", None), "row", None)
+
+
+class RequestContextFilter(logging.Filter):
+    """Stamp each record with the request being handled: its id, the user's id and
+    the session's public id. Outside a request the record is left as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = _current_request.get()
+        if request is None:
+            return True
+        record.request_id = request.request_id
+        row = _session_row(request)
+        if row is not None:
+            record.user_id = row.user_id
+            record.session_id = str(row.pk)
+        return True
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per line. Only the fields named here are written, never the
+    record's other attributes (django.request attaches the whole request)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({field: getattr(record, field, None) for field in CONTEXT_FIELDS})
+        line.update({f: getattr(record, f) for f in ACCESS_FIELDS if hasattr(record, f)})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def console_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:
+    """The handler every log line goes through: request context, then plain text or
+    JSON lines (``log_format`` "plain" or "json"), on standard error by default."""
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestContextFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonLinesFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(PLAIN_FORMAT, defaults={"request_id": "-"}))
+    return handler
