@@ -8,14 +8,29 @@ through ``user_login_failed`` / ``user_logged_in``: Django sends the first for a
 wrong password; this module sends it for the refusals Django never sees.
 """
 
+import logging
+import math
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
+from redis.exceptions import RedisError
 
 from accounts import lockout
 from accounts.lockout import SignInRefused
 from accounts.models import User
+from audit.models import LoginEvent
 from securityportal.client import client_ip
+
+logger = logging.getLogger(__name__)
+
+# What the shared counters raise when Redis cannot be reached.
+COUNTER_ERRORS = (RedisError, OSError)
 
 BROWSER = "browser"
 API = "api"
@@ -26,6 +41,53 @@ def _attempt(request: HttpRequest, identifier: str) -> lockout.Attempt:
     # One tally per person: "BOB", "bob" and bob's e-mail address all count as bob.
     username = user.username.lower() if user is not None else identifier.strip().lower()
     return lockout.Attempt(username=username, ip=client_ip(request))
+
+
+def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
+    """Seconds the pair of ``attempt`` stays locked out, counted from the sign-in trail
+    instead of the shared counters (which cannot be reached): LOGIN_FAILURE_LIMIT
+    wrong passwords for this user from this IP within LOGIN_LOCKOUT_MINUTES, with no
+    successful sign-in between, lock it until LOGIN_LOCKOUT_MINUTES after the last.
+
+    A Redis outage therefore lifts no lockout and opens no window for password
+    guessing. Unknown usernames are not counted (there is no password to guess, and
+    the trail is indexed by user); neither are the per-IP rate and the hourly cap
+    per username, which need the counters (docs/DECISIONS.md)."""
+    user = User.objects.for_identifier(attempt.username)
+    if user is None or attempt.ip is None:
+        return None
+    now = timezone.now()
+    window = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    recent = list(
+        LoginEvent.objects.filter(user=user, ip=attempt.ip, created_at__gt=now - window)
+        .filter(Q(success=True) | Q(failure_reason=LoginEvent.FailureReason.BAD_CREDENTIALS))
+        .order_by("-created_at")
+        .values_list("success", "created_at")[:limit]
+    )
+    if len(recent) < limit or any(success for success, _ in recent):
+        return None
+    _, last_failure = recent[0]
+    return max(1, math.ceil((last_failure + window - now).total_seconds()))
+
+
+def _admit(attempt: lockout.Attempt) -> None:
+    try:
+        lockout.admit(attempt)
+    except COUNTER_ERRORS as error:
+        logger.warning("Sign-in counters unreachable, lockout read from the trail: %s", error)
+        wait = lockout_from_trail(attempt)
+        if wait is not None:
+            raise SignInRefused(SignInRefused.LOCKED_OUT, wait) from None
+
+
+def _count(record: Callable[[lockout.Attempt], None], attempt: lockout.Attempt) -> None:
+    """``record`` the outcome in the shared counters, if they can be reached: the
+    attempt's LoginEvent is what ``lockout_from_trail`` counts when they cannot."""
+    try:
+        record(attempt)
+    except COUNTER_ERRORS as error:
+        logger.warning("Sign-in counters unreachable, outcome not counted: %s", error)
 
 
 def _refuse(request: HttpRequest, identifier: str, channel: str, refused: SignInRefused) -> None:
@@ -47,16 +109,16 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     records the deactivated case as ``inactive``."""
     attempt = _attempt(request, identifier)
     try:
-        lockout.admit(attempt)
+        _admit(attempt)
     except SignInRefused as refused:
         _refuse(request, identifier, channel, refused)
     # ``channel`` travels with the credentials so the audit trail can tell the
     # browser from the API in Django's own user_login_failed.
     user = authenticate(request, username=identifier, password=password, channel=channel)
     if user is None:
-        lockout.record_failure(attempt)
+        _count(lockout.record_failure, attempt)
         raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
-    lockout.record_success(attempt)
+    _count(lockout.record_success, attempt)
     return user
 
 
@@ -68,8 +130,8 @@ def confirm_password(request: HttpRequest, *, user: User, password: str) -> None
     or token gets LOGIN_FAILURE_LIMIT guesses at the password, not unlimited ones,
     and those guesses lock signing in from that IP too."""
     attempt = lockout.Attempt(username=user.username.lower(), ip=client_ip(request))
-    lockout.admit(attempt)
+    _admit(attempt)
     if not user.check_password(password):
-        lockout.record_failure(attempt)
+        _count(lockout.record_failure, attempt)
         raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
-    lockout.record_success(attempt)
+    _count(lockout.record_success, attempt)
