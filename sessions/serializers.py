@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.validators import PASSWORD_MAX
+from sessions.devices import device_of
 from sessions.models import Session
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ class RefreshInput(serializers.Serializer):
 
 
 class SessionOutput(serializers.ModelSerializer):
+    device = serializers.SerializerMethodField(
+        help_text='What the page shows too: "Chrome 131 on macOS", or an API client\'s '
+        'product token ("acme-cli 2.3"), or "Unknown device".'
+    )
     is_current = serializers.SerializerMethodField()
     idle_expires_at = serializers.DateTimeField()
     absolute_expires_at = serializers.DateTimeField()
@@ -38,6 +43,9 @@ class SessionOutput(serializers.ModelSerializer):
             "absolute_expires_at",
             "is_current",
         ]
+
+    def get_device(self, session: Session) -> str:
+        return device_of(session).label
 
     def get_is_current(self, session: Session) -> bool:
         return session.pk == self.context["current"].pk

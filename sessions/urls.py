@@ -5,6 +5,7 @@ from django.urls import path
 from sessions import views
 
 urlpatterns = [
+    path("settings/security/sessions/", views.session_list, name="session_list"),
     path(
         "settings/security/sessions/revoke-others/",
         views.revoke_others,

@@ -2,6 +2,7 @@
 expiry banner's status and "Stay signed in"."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -12,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from audit.devices import LinkRefused, session_of_disown_token
 from securityportal.client import client_ip
 from sessions.banner import banner_context
+from sessions.devices import Device, current_first, device_of
 from sessions.lifecycle import (
     NotRevocable,
     live_sessions_for_user,
@@ -29,21 +32,51 @@ from sessions.validation import record_activity
 LIST_PARTIAL = "sessions/sessions_card.html#session-list"
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    session: Session
+    device: Device
+    is_current: bool
+
+
 def sessions_card_context(request: HttpRequest) -> dict[str, Any]:
-    """What the Active sessions card renders: the live sessions and which is this one."""
+    """What the Active sessions card renders: this session first, then the others, most
+    recently active first; one query however many there are."""
+    current = request.session.current_row()
+    sessions = current_first(live_sessions_for_user(request.user, timezone.now()), current)
+    rows = [
+        SessionRow(session, device_of(session), current is not None and session.pk == current.pk)
+        for session in sessions
+    ]
     return {
-        "sessions": live_sessions_for_user(request.user, timezone.now()),
-        "current_session": request.session.current_row(),
+        "session_rows": rows,
+        "only_this_device": not any(not row.is_current for row in rows),
     }
 
 
+# The toast portal.js shows for a server's answer, by the level of its message.
+_TOAST_LEVELS = {messages.SUCCESS: "success", messages.INFO: "info", messages.ERROR: "error"}
+
+
 def _done(request: HttpRequest, message: str, level: int = messages.SUCCESS) -> HttpResponse:
-    """HTMX swaps the refreshed list in place; a plain form post returns to the page."""
+    """HTMX swaps the refreshed list in place and shows ``message`` as a toast; a plain
+    form post returns to the page, which shows it as a message."""
     if request.htmx:
-        context = {**sessions_card_context(request), "status_message": message}
-        return render(request, LIST_PARTIAL, context)
+        response = render(request, LIST_PARTIAL, sessions_card_context(request))
+        return trigger_client_event(
+            response, "toast", {"message": message, "level": _TOAST_LEVELS[level]}
+        )
     messages.add_message(request, level, message)
     return redirect("security")
+
+
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The list partial on its own, which the page fetches again after an action failed;
+    without HTMX, the page that holds it."""
+    if request.htmx:
+        return render(request, LIST_PARTIAL, sessions_card_context(request))
+    return redirect(reverse("security") + "#sessions-title")
 
 
 @require_POST
@@ -63,7 +96,7 @@ def revoke(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         # Ended elsewhere (another tab, expiry, an owner) since the list was drawn:
         # the refreshed list shows what is still signed in.
         return _done(request, "That session had already ended.", messages.INFO)
-    return _done(request, f"Signed out {session.device}.")
+    return _done(request, f"Signed out {device_of(session).label}.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,7 +170,12 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     if row is not None:
         record_activity(row, timezone.now(), force=True)
     if request.htmx:
-        return render(request, BANNER_PARTIAL, banner_context(request))
+        response = render(request, BANNER_PARTIAL, banner_context(request))
+        if row is None:
+            return response
+        return trigger_client_event(
+            response, "toast", {"message": "You will stay signed in.", "level": "success"}
+        )
     return redirect(_local_path(request.POST.get("next", "")) or "security")
 
 

@@ -2,6 +2,7 @@
 with and without HTMX, and only ever the signed-in user's own sessions."""
 
 import hashlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,11 @@ def sessions_card(page: str) -> str:
 
 def revoked_events() -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action="session.revoked"))
+
+
+def toast_of(response) -> dict:
+    """The toast an HTMX answer asks the page to show (its HX-Trigger "toast" event)."""
+    return json.loads(response["HX-Trigger"])["toast"]
 
 
 def test_it_lists_the_users_sessions_with_their_devices(alice, bob):
@@ -217,7 +223,10 @@ def test_with_htmx_it_answers_with_the_refreshed_list(alice):
     assert revoke_url(phone) not in content
     assert revoke_url(tablet) in content
     assert THIS_DEVICE in content
-    assert "Signed out Mobile Safari 17 on iPhone." in content
+    assert toast_of(response) == {
+        "message": "Signed out Mobile Safari 17 on iPhone.",
+        "level": "success",
+    }
     phone.refresh_from_db()
     assert phone.revoked_reason == "user"
     assert len(revoked_events()) == 1
@@ -237,7 +246,7 @@ def test_it_refuses_another_users_session_as_if_it_had_ended(alice, bob, carol, 
     assert response.redirect_chain == [("/settings/security/", 302)]
     assert ALREADY_ENDED in response.content.decode()
     assert htmx_response.status_code == 200
-    assert ALREADY_ENDED in htmx_response.content.decode()
+    assert toast_of(htmx_response) == {"message": ALREADY_ENDED, "level": "info"}
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     assert theirs.revoked_reason == ""
@@ -261,7 +270,7 @@ def test_an_unknown_session_id_is_answered_like_an_ended_session(alice, session_
     response = laptop.post(f"/settings/security/sessions/{session_id}/revoke/", headers=HTMX)
 
     assert response.status_code == 200
-    assert ALREADY_ENDED in response.content.decode()
+    assert toast_of(response)["message"] == ALREADY_ENDED
     assert revoked_events() == []
 
 
@@ -275,7 +284,7 @@ def test_signing_out_a_session_that_already_ended_refreshes_the_list_and_says_so
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert ALREADY_ENDED in content
+    assert toast_of(response) == {"message": ALREADY_ENDED, "level": "info"}
     assert revoke_url(phone) not in content
     assert revoke_url(tablet) in content
     assert len(revoked_events()) == 1
@@ -387,12 +396,11 @@ def test_a_repeated_sign_out_others_tells_the_same_story_and_ends_nothing_more(a
     browser_for(alice, FIREFOX_WINDOWS)
     url = "/settings/security/sessions/revoke-others/"
 
-    first = laptop.post(url, headers=HTMX).content.decode()
-    second = laptop.post(url, headers=HTMX).content.decode()
+    first = toast_of(laptop.post(url, headers=HTMX))["message"]
+    second = toast_of(laptop.post(url, headers=HTMX))["message"]
 
-    assert "Signed out 2 other sessions. Only this device is signed in." in first
-    assert "Only this device is signed in." in second
-    assert "Signed out 0" not in second
+    assert first == "Signed out 2 other sessions. Only this device is signed in."
+    assert second == "Only this device is signed in."
     assert len(revoked_events()) == 1
 
 
@@ -437,7 +445,7 @@ def test_sign_out_others_with_htmx_answers_with_the_refreshed_list(alice):
     content = response.content.decode()
     assert 'id="session-list"' in content
     assert "<html" not in content
-    assert "Signed out 1 other session." in content
+    assert toast_of(response)["message"].startswith("Signed out 1 other session.")
     assert revoke_url(phone) not in content
     assert THIS_DEVICE in content
     phone.refresh_from_db()
@@ -517,6 +525,9 @@ def test_with_htmx_revoking_the_current_session_answers_with_the_list(alice):
     assert response.status_code == 200
     assert b'id="session-list"' in response.content
     assert b"<html" not in response.content
-    assert b"use Sign out" in response.content
+    assert toast_of(response) == {
+        "message": "This is the device you are using; use Sign out.",
+        "level": "error",
+    }
     current.refresh_from_db()
     assert current.revoked_at is None

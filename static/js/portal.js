@@ -119,3 +119,165 @@ document.addEventListener("change", (event) => {
     syncPolicyForm(form);
   }
 });
+
+// Busy, done and failed: what every in-page action says while it runs and after.
+// The server names a success in an HX-Trigger "toast" event; a failure (an error
+// status, no network, a timeout) is told here, and the part of the page it acted
+// on is fetched again, so it shows what is really true now.
+const TOAST_SECONDS = 8;
+
+function showToast(message, level) {
+  const region = document.getElementById("toasts");
+  if (!region || !message) {
+    return;
+  }
+  const toast = document.createElement("div");
+  toast.className = `toast toast-${level || "info"}`;
+  const text = document.createElement("p");
+  text.textContent = message;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "toast-close";
+  close.setAttribute("aria-label", "Dismiss message");
+  close.textContent = "\u00d7";
+  toast.append(text, close);
+  region.append(toast);
+  // An error stays until dismissed: one that vanished might never have been read.
+  if (level !== "error") {
+    window.setTimeout(() => toast.remove(), TOAST_SECONDS * 1000);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const close = event.target.closest(".toast-close");
+  if (close) {
+    close.closest(".toast").remove();
+  }
+});
+
+document.addEventListener("toast", (event) => showToast(event.detail.message, event.detail.level));
+
+function whyItFailed(event) {
+  if (event.type === "htmx:sendError") {
+    return "The server could not be reached. Check your connection and try again.";
+  }
+  if (event.type === "htmx:timeout") {
+    return "The server took too long to answer. Try again.";
+  }
+  const status = event.detail.xhr.status;
+  if (status === 429) {
+    return "Too many attempts for now. Wait a minute and try again.";
+  }
+  if (status >= 500) {
+    return `The server had a problem (error ${status}). Try again in a moment.`;
+  }
+  return `The server refused the request (error ${status}). Reload the page and try again.`;
+}
+
+function actionFailed(event) {
+  const config = event.detail.requestConfig;
+  // Only actions: a poll (the expiry banner's) that fails tries again by itself.
+  if (!config || config.verb === "get") {
+    return;
+  }
+  const source = event.detail.elt;
+  const target = event.detail.target;
+  const region =
+    (target && target.closest && target.closest("[data-refresh-url]")) ||
+    (source.closest && source.closest("[data-refresh-url]"));
+  const said = source.closest && source.closest("[data-failure]");
+  const what = (said || region || { dataset: {} }).dataset.failure || "That did not go through.";
+  showToast(`${what} ${whyItFailed(event)}`, "error");
+  if (region && window.htmx) {
+    window.htmx.ajax("GET", region.dataset.refreshUrl, { source: region, target: region, swap: "outerHTML" });
+  }
+}
+document.addEventListener("htmx:responseError", actionFailed);
+document.addEventListener("htmx:sendError", actionFailed);
+document.addEventListener("htmx:timeout", actionFailed);
+
+// aria-busy while a form's request runs, next to the spinner and disabled button.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  event.detail.elt.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  event.detail.elt.removeAttribute("aria-busy");
+});
+
+// A swap that removed the focused control (the row just signed out, the dialog's
+// opener) would drop keyboard focus to the top of the page: it goes to the heading
+// of the part that changed (data-focus-home) instead.
+const focusHomes = new WeakMap();
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const region = event.detail.target && event.detail.target.closest && event.detail.target.closest("[data-focus-home]");
+  if (region && event.detail.requestConfig.verb !== "get") {
+    focusHomes.set(event.detail.xhr, region.dataset.focusHome);
+  }
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const home = document.getElementById(focusHomes.get(event.detail.xhr) || "");
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (home && lost) {
+    home.setAttribute("tabindex", "-1");
+    home.focus();
+  }
+});
+
+// Relative times ("3 minutes ago") keep up without a reload; the server's text is
+// what a page without JavaScript shows. Worded as Django's naturaltime words them.
+const TIME_UNITS = [
+  ["year", 365 * 86400],
+  ["month", 30 * 86400],
+  ["week", 7 * 86400],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+];
+
+function count(number, unit) {
+  return `${number}\u00a0${unit}${number === 1 ? "" : "s"}`;
+}
+
+function naturalTime(date, now) {
+  const delta = Math.round((now - date) / 1000);
+  const seconds = Math.abs(delta);
+  const suffix = delta >= 0 ? " ago" : " from now";
+  if (seconds < 1) {
+    return "now";
+  }
+  if (seconds < 60) {
+    return (seconds === 1 ? "a second" : count(seconds, "second")) + suffix;
+  }
+  if (seconds < 3600) {
+    const minutes = Math.floor(seconds / 60);
+    return (minutes === 1 ? "a minute" : count(minutes, "minute")) + suffix;
+  }
+  if (seconds < 86400) {
+    const hours = Math.floor(seconds / 3600);
+    return (hours === 1 ? "an hour" : count(hours, "hour")) + suffix;
+  }
+  // Two adjacent units at most, as Django's timesince: "1 day, 2 hours".
+  const index = TIME_UNITS.findIndex(([, size]) => seconds >= size);
+  const [unit, size] = TIME_UNITS[index];
+  const parts = [count(Math.floor(seconds / size), unit)];
+  const next = TIME_UNITS[index + 1];
+  if (next) {
+    const rest = Math.floor((seconds % size) / next[1]);
+    if (rest) {
+      parts.push(count(rest, next[0]));
+    }
+  }
+  return parts.join(", ") + suffix;
+}
+
+const RELATIVE_TIME_SECONDS = 30;
+function refreshRelativeTimes() {
+  const now = Date.now();
+  document.querySelectorAll("time[datetime][data-relative]").forEach((time) => {
+    const date = Date.parse(time.getAttribute("datetime"));
+    if (!Number.isNaN(date)) {
+      time.textContent = naturalTime(date, now);
+    }
+  });
+}
+window.setInterval(refreshRelativeTimes, RELATIVE_TIME_SECONDS * 1000);
