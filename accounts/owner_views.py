@@ -22,6 +22,7 @@ from accounts.models import Account
 from accounts.owners import preview_policy, update_session_policy
 from accounts.policy import PRESETS, bounds, effective_policy
 from accounts.reauth import password_prompt
+from audit.chart import daily_sign_ins
 from securityportal.client import client_ip
 from sessions.lifecycle import (
     Scope,
@@ -88,6 +89,7 @@ def _page_context(request: HttpRequest, account: Account, **extra: Any) -> dict[
         "session_total": total,
         "others_total": total - (1 if current is not None and mine else 0),
         "only_me": all(user.pk == request.user.pk for user in users),
+        "sign_in_chart": daily_sign_ins(account=account, now=now),
         **extra,
     }
 

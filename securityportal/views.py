@@ -2,9 +2,11 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.forms import ChangePasswordForm
+from audit.chart import daily_sign_ins
 from audit.views import activity_context
 from sessions.views import sessions_card_context
 
@@ -15,6 +17,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "password_form": ChangePasswordForm(request.user),
         **sessions_card_context(request),
+        "sign_in_chart": daily_sign_ins(user=request.user, now=timezone.now()),
         **activity_context(request),
     }
     return render(request, "security.html", context)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from audit.activity import sign_ins_of
+from audit.chart import daily_sign_ins
 from audit.models import AuditEvent, LoginEvent
 from securityportal.purge import delete_in_batches
 from sessions.lifecycle import (
@@ -216,6 +217,14 @@ def _sign_ins_after_a_page(scene: Scene) -> list[str]:
     return sent_by(lambda: sign_ins_of(scene.owner, limit=10, after=cursor))
 
 
+def _user_chart(scene: Scene) -> list[str]:
+    return sent_by(lambda: daily_sign_ins(user=scene.owner, now=scene.now))
+
+
+def _account_chart(scene: Scene) -> list[str]:
+    return sent_by(lambda: daily_sign_ins(account=scene.account, now=scene.now))
+
+
 def _signed_in_users(scene: Scene) -> list[str]:
     return sent_by(lambda: signed_in_users(scene.account, scene.now))
 
@@ -286,6 +295,21 @@ LIST_QUERIES = (
         LOGINS,
         ("login_user_time",),
         _sign_ins_after_a_page,
+    ),
+    ListQuery(
+        "a user's sign-ins per day, last 30 days",
+        "sign-in chart on /settings/security/",
+        LOGINS,
+        ("login_user_time",),
+        _user_chart,
+    ),
+    ListQuery(
+        "the account's sign-ins per day, last 30 days",
+        "sign-in chart on /account/security/",
+        LOGINS,
+        # When one account owns nearly every row, the time index alone bounds the 30 days.
+        ("login_account_time", "login_created_at"),
+        _account_chart,
     ),
     ListQuery(
         "the account's signed-in users",

@@ -1,0 +1,68 @@
+"""The security page and the owner page cost the same number of queries whatever the
+number of sessions and sign-in events behind them: no list is read row by row."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from audit.models import LoginEvent
+from conftest import browser_for
+from securityportal.client import ClientInfo
+from sessions.lifecycle import open_session
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 30, 15, 0, tzinfo=UTC)
+PAGES = ["/settings/security/", "/account/security/"]
+
+
+def visit(browser, path: str) -> tuple[int, str]:
+    """The number of queries a visit to ``path`` costs, and the page."""
+    with CaptureQueriesContext(connection) as sent:
+        response = browser.get(path)
+    assert response.status_code == 200, response.content
+    return len(sent.captured_queries), response.content.decode()
+
+
+def crowd(alice, bob, *, sessions: int, events: int) -> None:
+    """More sessions of alice and bob's, and a month of their sign-ins."""
+    for number in range(sessions):
+        open_session(
+            user=alice if number % 2 else bob,
+            kind="api",
+            client=ClientInfo(ip=f"198.51.100.{number}", user_agent=f"sync-job/{number}"),
+            now=NOW,
+        )
+    LoginEvent.objects.bulk_create(
+        LoginEvent(
+            user=alice if number % 2 else bob,
+            account_id=alice.account_id,
+            username="alice" if number % 2 else "bob",
+            channel="browser",
+            success=number % 5 != 0,
+            created_at=NOW - timedelta(hours=number),
+        )
+        for number in range(events)
+    )
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_page_costs_the_same_queries_with_1_or_30_sessions_and_0_or_500_events(
+    path, alice, bob
+):
+    with time_machine.travel(NOW, tick=False):
+        browser = browser_for(alice)
+        LoginEvent.objects.all().delete()
+        browser.get(path)  # whatever a first visit writes once is not counted
+        alone, _ = visit(browser, path)
+        crowd(alice, bob, sessions=29, events=500)
+
+        crowded, page = visit(browser, path)
+
+    assert crowded == alone
+    # The crowd is on the page: the month's sign-ins in the chart.
+    assert "0 successful and 0 failed" not in page
+    assert " failed sign-in attempts from 1 Mar to 30 Mar 2026." in page
