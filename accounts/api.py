@@ -12,7 +12,7 @@ from accounts.models import Account, User
 from accounts.passwords import change_password
 from accounts.signin import confirm_password
 from accounts.validators import PASSWORD_MAX
-from securityportal.api import ApiView, Refused, validated_input
+from securityportal.api import ApiView, Refused, SessionManagementView, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.serializers import RevokedCountOutput
@@ -53,7 +53,7 @@ class MeOutput(serializers.Serializer):
 
 
 class MeView(ApiView):
-    @extend_schema(summary="Who you are", responses={200: MeOutput, **errors(401, 429)})
+    @extend_schema(summary="Who you are", responses={200: MeOutput, **errors(401)})
     def get(self, request: Request) -> Response:
         return Response(me_output(request.user))
 
@@ -72,7 +72,7 @@ class PasswordInput(serializers.Serializer):
         return value
 
 
-class PasswordView(ApiView):
+class PasswordView(SessionManagementView):
     @extend_schema(
         summary="Change your password",
         description="Every other session of yours ends; this one stays signed in.",

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from accounts.models import Account, User
 from accounts.owners import UNCHANGED, update_session_policy
 from accounts.policy import bounds, effective_policy
-from securityportal.api import ApiView, validated_input
+from securityportal.api import SessionManagementView, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.lifecycle import Scope, revoke_account_sessions, signed_in_users
@@ -238,7 +238,7 @@ def _security_state(account: Account) -> dict[str, Any]:
 # Views
 
 
-class AccountSecurityView(ApiView):
+class AccountSecurityView(SessionManagementView):
     """GET: the account's policy, its bounds and who is signed in. PATCH: change the
     policy; omitted keys keep their override, null clears one to the default."""
 
@@ -292,7 +292,7 @@ class AccountSecurityView(ApiView):
         return Response(PolicyChangeOutput(state, context={"you": request.user}).data)
 
 
-class AccountRevokeSessionsView(ApiView):
+class AccountRevokeSessionsView(SessionManagementView):
     """Sign out everyone in the account but the calling session (``others``) or
     everyone including it (``all``: the caller's next request answers 401)."""
 

@@ -36,7 +36,7 @@ class LoginEventsView(ApiView):
     @extend_schema(
         summary="Your sign-in attempts, newest first",
         parameters=[LoginEventsQuery],
-        responses={200: LoginEventOutput(many=True), **errors(400, 401, 429)},
+        responses={200: LoginEventOutput(many=True), **errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
         query = LoginEventsQuery(data=request.query_params)

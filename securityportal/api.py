@@ -81,14 +81,12 @@ class PerUserThrottle(BaseThrottle):
 
 
 class ApiView(APIView):
-    """An endpoint authenticated by bearer token only (no cookie, so no CSRF surface),
-    rate limited per user.
+    """An endpoint authenticated by bearer token only (no cookie, so no CSRF surface).
 
     LoginRequiredMiddleware knows nothing of bearer tokens; DRF's permission
     classes guard these views instead."""
 
-    throttle_classes = [PerUserThrottle]
-    # The rate this request was counted against, once PerUserThrottle has counted it.
+    # The rate this request was counted against, once a throttle has counted it.
     rate_window: ratelimit.Window | None = None
 
     @classmethod
@@ -116,6 +114,18 @@ class ApiView(APIView):
         # which have no authenticator of their own: a refused credential is a
         # 401 with this challenge, never a 403.
         return 'Bearer realm="api"'
+
+
+class SessionManagementView(ApiView):
+    """An endpoint that ends sessions, changes the password or the account's policy, or
+    lists what could be ended: rate limited per user (SESSION_API_RATE, SPEC §7).
+
+    A stolen token cannot hammer these (mass sign-outs, password guesses through
+    ``current_password``, polling for new sessions to end). Reading who you are
+    (``/api/auth/me``) and your sign-in history are not counted: they end nothing,
+    and ``/api/auth/me`` is the call a client makes most."""
+
+    throttle_classes = [PerUserThrottle]
 
 
 def _first_code(errors: Any) -> str:

@@ -102,13 +102,16 @@ UNCOUNTED_SIGNED_IN = {"401", "403", "413"}
 
 
 def _headers_for(path: str, operation: dict[str, Any], status: str) -> list[str]:
-    # Sign-in is limited per IP (LOGIN_RATE_PER_IP), a signed-in call per user
-    # (SESSION_API_RATE). Refresh is neither: it names no user until it succeeds.
+    # Sign-in is limited per IP (LOGIN_RATE_PER_IP), session management per user
+    # (SESSION_API_RATE): the signed-in operations that can answer 429. Refresh is
+    # neither (it names no user until it succeeds), nor are /api/auth/me and the
+    # sign-in history (securityportal.api.SessionManagementView).
     signed_in = any("bearerAuth" in needed for needed in operation.get("security", []))
+    throttled = signed_in and "429" in operation.get("responses", {})
     if path == SIGN_IN:
         rated = status not in UNCOUNTED_SIGN_IN
     else:
-        rated = signed_in and status not in UNCOUNTED_SIGNED_IN
+        rated = throttled and status not in UNCOUNTED_SIGNED_IN
     names = RATE_HEADERS if rated else []
     if status in {"429", "503"}:
         names = [*names, "Retry-After"]

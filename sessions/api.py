@@ -14,7 +14,13 @@ from rest_framework.response import Response
 
 from accounts.lockout import SignInRefused, refusal_text, sign_in_rate
 from accounts.signin import API, sign_in
-from securityportal.api import ApiView, BadRequest, Refused, validated_input
+from securityportal.api import (
+    ApiView,
+    BadRequest,
+    Refused,
+    SessionManagementView,
+    validated_input,
+)
 from securityportal.client import ClientInfo, client_ip
 from securityportal.ratelimit import Window
 from securityportal.schema import errors
@@ -147,7 +153,7 @@ class RefreshView(ApiView):
         return Response(TokenPairOutput(pair).data)
 
 
-class LogoutView(ApiView):
+class LogoutView(SessionManagementView):
     @extend_schema(
         summary="Sign out this session",
         request=None,
@@ -163,7 +169,7 @@ class LogoutView(ApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SessionListView(ApiView):
+class SessionListView(SessionManagementView):
     @extend_schema(
         summary="Your live sessions",
         responses={200: SessionOutput(many=True), **errors(401, 429)},
@@ -174,7 +180,7 @@ class SessionListView(ApiView):
         return Response(output.data)
 
 
-class SessionDetailView(ApiView):
+class SessionDetailView(SessionManagementView):
     @extend_schema(
         summary="Sign out one of your other sessions",
         responses={204: None, **errors(400, 401, 404, 429)},
@@ -197,7 +203,7 @@ class SessionDetailView(ApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RevokeOthersView(ApiView):
+class RevokeOthersView(SessionManagementView):
     @extend_schema(
         summary="Sign out all your other sessions",
         request=None,

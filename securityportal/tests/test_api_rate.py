@@ -1,6 +1,7 @@
-"""SESSION_API_RATE: one signed-in user's API requests are rate limited, per user; sign-in
-is limited per IP (LOGIN_RATE_PER_IP). Every answer counted against either rate says
-where the caller stands in X-RateLimit-Limit, -Remaining and -Reset."""
+"""SESSION_API_RATE: one signed-in user's requests to the session-management endpoints
+are rate limited, per user; sign-in is limited per IP (LOGIN_RATE_PER_IP). Every answer
+counted against either rate says where the caller stands in X-RateLimit-Limit,
+-Remaining and -Reset."""
 
 import uuid
 
@@ -31,23 +32,67 @@ def test_the_request_over_the_rate_is_refused_with_retry_after(alice, three_a_mi
     assert refused["Retry-After"] == "30"
 
 
-def test_every_endpoint_of_the_user_counts_against_one_rate(alice, three_a_minute):
+def test_every_session_management_endpoint_of_the_user_counts_against_one_rate(
+    alice, three_a_minute
+):
     client = bearer(api_login(alice)["access"])
-    client.get("/api/auth/me")
-    client.get("/api/auth/login-events")
     client.get("/api/auth/sessions")
+    client.put("/api/auth/password", "[]", content_type="application/json")
+    client.get("/api/accounts/me/security")
 
     response = client.post("/api/auth/sessions/revoke-others")
 
     assert response.status_code == 429
 
 
+# Each session-management endpoint, with a request it would otherwise carry out (or
+# refuse with a 4xx of its own).
+SESSION_MANAGEMENT = [
+    ("get", "/api/auth/sessions", None),
+    ("delete", f"/api/auth/sessions/{uuid.UUID(int=1)}", None),
+    ("post", "/api/auth/sessions/revoke-others", None),
+    ("post", "/api/auth/logout", None),
+    ("put", "/api/auth/password", {"current_password": PASSWORD, "new_password": "x" * 20}),
+    ("get", "/api/accounts/me/security", None),
+    ("patch", "/api/accounts/me/security", {"idle_minutes": 30}),
+    ("post", "/api/accounts/me/security/revoke-sessions", {"scope": "others"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), SESSION_MANAGEMENT)
+def test_a_session_management_endpoint_is_refused_once_the_user_is_over_the_rate(
+    alice, three_a_minute, method, path, body
+):
+    client = bearer(api_login(alice)["access"])
+    for _ in range(3):
+        client.get("/api/auth/sessions")
+
+    response = getattr(client, method)(path, body, content_type="application/json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+
+
+@pytest.mark.parametrize("path", ["/api/auth/me", "/api/auth/login-events"])
+def test_who_am_i_and_the_sign_in_history_are_not_throttled_by_the_session_rate(
+    alice, three_a_minute, path
+):
+    client = bearer(api_login(alice)["access"])
+
+    answers = [client.get(path) for _ in range(10)]
+
+    assert [answer.status_code for answer in answers] == [200] * 10
+    assert "X-RateLimit-Limit" not in answers[-1]
+    # Nor did they use up any of the session-management rate.
+    assert rate_headers(client.get("/api/auth/sessions"))[:2] == ("3", "2")
+
+
 def test_another_user_is_not_slowed_by_the_first(alice, bob, three_a_minute):
     alices = bearer(api_login(alice)["access"])
     for _ in range(4):
-        alices.get("/api/auth/me")
+        alices.get("/api/auth/sessions")
 
-    response = bearer(api_login(bob)["access"]).get("/api/auth/me")
+    response = bearer(api_login(bob)["access"]).get("/api/auth/sessions")
 
     assert response.status_code == 200
 
@@ -56,10 +101,10 @@ def test_the_rate_starts_again_in_the_next_window(alice, three_a_minute):
     with time_machine.travel("2026-01-05 10:00:00Z", tick=False) as clock:
         client = bearer(api_login(alice)["access"])
         for _ in range(4):
-            client.get("/api/auth/me")
+            client.get("/api/auth/sessions")
         clock.shift(60)
 
-        response = client.get("/api/auth/me")
+        response = client.get("/api/auth/sessions")
 
     assert response.status_code == 200
 
@@ -83,7 +128,7 @@ def test_every_answer_says_how_many_requests_are_left_and_when_the_window_resets
 ):
     with time_machine.travel("2026-01-05 10:00:40Z", tick=False):
         client = bearer(api_login(alice)["access"])
-        answers = [client.get("/api/auth/me") for _ in range(3)]
+        answers = [client.get("/api/auth/sessions") for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
     assert [rate_headers(answer) for answer in answers] == [
@@ -119,7 +164,7 @@ def test_error_answers_to_a_signed_in_user_carry_the_rate_headers(alice, three_a
 
 
 def test_an_answer_to_no_user_counts_nothing_and_carries_no_rate(db, three_a_minute):
-    response = bearer("not-a-token").get("/api/auth/me")
+    response = bearer("not-a-token").get("/api/auth/sessions")
 
     assert response.status_code == 401
     assert "X-RateLimit-Limit" not in response
@@ -173,8 +218,10 @@ def test_the_sign_in_rate_headers_are_per_ip(alice, three_sign_ins_a_minute):
     assert rate_headers(response)[:2] == ("3", "2")
 
 
-def test_deploy_checks_warn_when_counters_live_in_process_memory(settings):
+def test_deploy_checks_warn_when_counters_live_in_process_memory(settings, monkeypatch):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Several server processes, each with its own counters.
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
 
     found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
 

@@ -1,5 +1,5 @@
-"""Two server processes on one Redis count one user's API requests together: the
-rate is the user's, not each process's (SPEC §7)."""
+"""Two server processes on one Redis count one user's session-management requests
+together: the rate is the user's, not each process's (SPEC §7)."""
 
 import json
 import os
@@ -109,7 +109,7 @@ def test_the_sixth_request_across_two_processes_is_refused(two_servers):
     access = json.loads(signed_in.read())["access"]
 
     answers = [
-        request(f"{server}/api/auth/me", token=access)
+        request(f"{server}/api/auth/sessions", token=access)
         for server in (first, second, first, second, first, second)
     ]
 

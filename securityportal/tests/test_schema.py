@@ -99,7 +99,11 @@ RATE = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 def test_answers_counted_against_a_rate_document_its_headers():
     document = schema()
 
-    assert headers_of(document, "/api/auth/me", "get", "200") == RATE
+    assert headers_of(document, "/api/auth/sessions", "get", "200") == RATE
+    assert headers_of(document, "/api/auth/sessions/revoke-others", "post", "200") == RATE
+    # Not session management: not counted against SESSION_API_RATE.
+    assert headers_of(document, "/api/auth/me", "get", "200") == set()
+    assert headers_of(document, "/api/auth/login-events", "get", "200") == set()
     assert headers_of(document, "/api/auth/login", "post", "200") == RATE
     assert headers_of(document, "/api/auth/login", "post", "400") == RATE
     assert headers_of(document, "/api/auth/login", "post", "401") == RATE | {"WWW-Authenticate"}
