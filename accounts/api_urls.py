@@ -13,6 +13,11 @@ urlpatterns = [
         name="api_account_security",
     ),
     path(
+        "accounts/me/active-users",
+        owner_api.ActiveUsersView.as_view(),
+        name="api_account_active_users",
+    ),
+    path(
         "accounts/me/security/revoke-sessions",
         owner_api.AccountRevokeSessionsView.as_view(),
         name="api_account_revoke_sessions",

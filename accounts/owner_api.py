@@ -33,8 +33,15 @@ from accounts.policy import bounds, effective_policy
 from securityportal.api import SessionManagementView, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
-from sessions.lifecycle import Scope, revoke_account_sessions, signed_in_users
+from sessions.lifecycle import Scope, revoke_account_sessions
 from sessions.serializers import RevokedCountOutput
+from sessions.signed_in import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    PeopleCursor,
+    count_signed_in,
+    signed_in_people,
+)
 
 
 class IsAccountOwner(BasePermission):
@@ -188,14 +195,43 @@ class BoundsOutput(serializers.Serializer):
 class ActiveUserOutput(serializers.ModelSerializer):
     name = serializers.CharField(source="get_full_name")
     live_sessions = serializers.IntegerField()
+    last_active_at = serializers.DateTimeField(
+        help_text="The latest activity of any of the user's live sessions (the list's order)."
+    )
     is_you = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "name", "last_login", "live_sessions", "is_you"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "name",
+            "last_login",
+            "last_active_at",
+            "live_sessions",
+            "is_you",
+        ]
 
     def get_is_you(self, user: User) -> bool:
         return user.pk == self.context["you"].pk
+
+
+class SignedInOutput(serializers.Serializer):
+    people = serializers.IntegerField(help_text="People with at least one live session.")
+    sessions = serializers.IntegerField(help_text="Live sessions of the account.")
+    exact = serializers.BooleanField(
+        help_text=f"False when the account has more than {COUNT_CAP:,} live sessions: "
+        "then both numbers are lower bounds (sessions is the cap)."
+    )
+
+
+class ActiveUsersPageOutput(serializers.Serializer):
+    results = ActiveUserOutput(many=True, source="users")
+    next = serializers.CharField(
+        allow_null=True,
+        help_text="Pass as ?after= for the next page; null on the last page.",
+    )
 
 
 class AccountSecurityOutput(serializers.Serializer):
@@ -203,7 +239,15 @@ class AccountSecurityOutput(serializers.Serializer):
     overrides = OverridesOutput()
     effective = EffectiveOutput()
     bounds = BoundsOutput()
-    active_users = ActiveUserOutput(many=True)
+    active_users = ActiveUserOutput(
+        many=True,
+        help_text=f"The {PAGE_SIZE} most recently active signed-in users; the rest "
+        "from GET /api/accounts/me/active-users?after=active_users_next.",
+    )
+    active_users_next = serializers.CharField(
+        allow_null=True, help_text="Cursor of the next page of active_users; null if none."
+    )
+    signed_in = SignedInOutput()
 
 
 class PolicyChangeOutput(AccountSecurityOutput):
@@ -212,6 +256,8 @@ class PolicyChangeOutput(AccountSecurityOutput):
 
 def _security_state(account: Account) -> dict[str, Any]:
     limits = bounds()
+    now = timezone.now()
+    people = signed_in_people(account, now)
     return {
         "account": account,
         "overrides": {
@@ -231,7 +277,9 @@ def _security_state(account: Account) -> dict[str, Any]:
                 "default": limits.absolute_default,
             },
         },
-        "active_users": signed_in_users(account, timezone.now()),
+        "active_users": people.users,
+        "active_users_next": people.next,
+        "signed_in": count_signed_in(account, now),
     }
 
 
@@ -290,6 +338,41 @@ class AccountSecurityView(SessionManagementView):
         account.refresh_from_db()
         state = {**_security_state(account), "sessions_ended": change.ended}
         return Response(PolicyChangeOutput(state, context={"you": request.user}).data)
+
+
+class ActiveUsersQuery(serializers.Serializer):
+    after = serializers.CharField(
+        required=False,
+        help_text="The cursor from active_users_next, or from next of the page before.",
+    )
+
+    def validate_after(self, value: str) -> PeopleCursor:
+        try:
+            return PeopleCursor.parse(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                "Not a cursor: pass active_users_next or next exactly as received.",
+                code="invalid_cursor",
+            ) from None
+
+
+class ActiveUsersView(SessionManagementView):
+    """The account's signed-in users, most recently active first, a page at a time."""
+
+    permission_classes = OWNER_ONLY
+
+    @extend_schema(
+        summary="The account's signed-in users, a page at a time",
+        parameters=[ActiveUsersQuery],
+        responses={200: ActiveUsersPageOutput, **errors(400, 401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        query = ActiveUsersQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = signed_in_people(
+            request.user.account, timezone.now(), after=query.validated_data.get("after")
+        )
+        return Response(ActiveUsersPageOutput(page, context={"you": request.user}).data)
 
 
 class AccountRevokeSessionsView(SessionManagementView):

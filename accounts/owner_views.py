@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import SessionPolicyForm
@@ -24,12 +24,9 @@ from accounts.policy import PRESETS, bounds, effective_policy
 from accounts.reauth import password_prompt
 from audit.chart import daily_sign_ins
 from securityportal.client import client_ip
-from sessions.lifecycle import (
-    Scope,
-    revoke_account_sessions,
-    signed_in_users,
-)
+from sessions.lifecycle import Scope, revoke_account_sessions
 from sessions.middleware import login_url
+from sessions.signed_in import PeopleCursor, count_signed_in, signed_in_people
 
 POLICY_PARTIAL = "accounts/owner_security.html#policy-card"
 
@@ -73,10 +70,9 @@ def sudo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 def _page_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
-    users = signed_in_users(account, now)
+    people = signed_in_people(account, now)
+    signed_in = count_signed_in(account, now)
     current = request.session.current_row()
-    mine = sum(user.live_sessions for user in users if user.pk == request.user.pk)
-    total = sum(user.live_sessions for user in users)
     return {
         "account": account,
         "bounds": bounds(),
@@ -85,10 +81,12 @@ def _page_context(request: HttpRequest, account: Account, **extra: Any) -> dict[
         ),
         "effective": effective_policy(account),
         "policy_form": SessionPolicyForm.for_account(account),
-        "signed_in_users": users,
-        "session_total": total,
-        "others_total": total - (1 if current is not None and mine else 0),
-        "only_me": all(user.pk == request.user.pk for user in users),
+        "people": people,
+        "signed_in": signed_in,
+        "all_sessions": signed_in.sessions_phrase(),
+        # This very session is live, so it is one of those counted.
+        "other_sessions": signed_in.sessions_phrase(excluding=1 if current is not None else 0),
+        "only_me": signed_in.exact and all(user.pk == request.user.pk for user in people.users),
         "sign_in_chart": daily_sign_ins(account=account, now=now),
         **extra,
     }
@@ -146,6 +144,26 @@ def _policy_answer(
 ) -> HttpResponse:
     context = {**_page_context(request, account), "policy_form": form, **extra}
     template = POLICY_PARTIAL if request.htmx else "accounts/owner_security.html"
+    return render(request, template, context)
+
+
+@require_GET
+@owner_required
+def people(request: HttpRequest) -> HttpResponse:
+    """A page of "Who is signed in" (the first, or after ``?after=``, a cursor from
+    the page before): its rows for "Show more" (HTMX), or a page of their own."""
+    account = _owned_account(request)
+    after = None
+    if request.GET.get("after"):
+        try:
+            after = PeopleCursor.parse(request.GET["after"])
+        except ValueError:
+            raise BadRequest("That page of signed-in people does not exist.") from None
+    context = {
+        "account": account,
+        "people": signed_in_people(account, timezone.now(), after=after),
+    }
+    template = "accounts/people_rows.html" if request.htmx else "accounts/owner_people.html"
     return render(request, template, context)
 
 

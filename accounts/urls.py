@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("settings/security/password/", views.password, name="change_password"),
     path("account/security/", owner_views.account_security, name="account_security"),
+    path("account/security/people/", owner_views.people, name="account_people"),
     path(
         "account/security/revoke-sessions/",
         owner_views.revoke_sessions,

@@ -39,7 +39,9 @@ class AuditEvent(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["user", "-created_at"], name="audit_user_time"),
-            models.Index(fields=["account", "-created_at"], name="audit_account_time"),
+            # The account's trail in the admin's order, the id breaking ties: a page
+            # and its capped count read index entries only, never sorting the trail.
+            models.Index(fields=["account", "-created_at", "-id"], name="audit_account_recent"),
         ]
 
     def __str__(self) -> str:

@@ -198,23 +198,3 @@ def apply_policy_to_live_sessions(
         )
         session_cache.forget(changed.values_list("pk", "key_hash"))
     return ended
-
-
-def signed_in_users(account: Account, now: datetime) -> list[User]:
-    """The users of ``account`` with at least one live session, each with
-    ``live_sessions`` (how many), most recent sign-in first: one query, however
-    many users there are."""
-    live_count = (
-        live_sessions_of_account(account, now)
-        .filter(user=models.OuterRef("pk"))
-        .order_by()
-        .values("user")
-        .annotate(count=models.Count("pk"))
-        .values("count")
-    )
-    return list(
-        User.objects.filter(account=account)
-        .annotate(live_sessions=models.Subquery(live_count, output_field=models.IntegerField()))
-        .filter(live_sessions__gt=0)
-        .order_by(models.F("last_login").desc(nulls_last=True), "username")
-    )

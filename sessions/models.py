@@ -25,19 +25,30 @@ class RevokedReason(models.TextChoices):
 EXPIRY_REASONS = frozenset({RevokedReason.EXPIRED_IDLE, RevokedReason.EXPIRED_ABSOLUTE})
 
 
+def _idle_deadline() -> models.Expression:
+    return models.ExpressionWrapper(
+        models.F("last_seen_at") + models.F("idle_timeout"),
+        output_field=models.DateTimeField(),
+    )
+
+
 class SessionQuerySet(models.QuerySet):
     def live(self, now: datetime) -> "SessionQuerySet":
         """Sessions that can still serve a request at ``now``: not ended, before
         their absolute expiry and within their idle limit (the same limits as
         ``validate_session``, for rows not yet presented since they lapsed)."""
-        idle_deadline = models.ExpressionWrapper(
-            models.F("last_seen_at") + models.F("idle_timeout"),
-            output_field=models.DateTimeField(),
-        )
         return (
             self.filter(revoked_at__isnull=True, expire_date__gt=now)
-            .alias(idle_deadline=idle_deadline)
+            .alias(idle_deadline=_idle_deadline())
             .filter(idle_deadline__gt=now)
+        )
+
+    def ended(self, now: datetime) -> "SessionQuerySet":
+        """Every session ``live`` leaves out: revoked, or past a limit at ``now``."""
+        return self.alias(idle_deadline=_idle_deadline()).filter(
+            models.Q(revoked_at__isnull=False)
+            | models.Q(expire_date__lte=now)
+            | models.Q(idle_deadline__lte=now)
         )
 
     def for_user(self, user: User) -> "SessionQuerySet":

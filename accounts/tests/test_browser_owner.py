@@ -1,10 +1,15 @@
 """The owner page in a real browser: presets lock and unlock the custom inputs, and the
-two sign-out dialogs say different things."""
+two sign-out dialogs say different things, and "Show more people" appends in place."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import User
 from conftest import SAFARI_IPHONE, sign_in_page
+from securityportal.client import ClientInfo
+from sessions import signed_in
+from sessions.lifecycle import open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +60,27 @@ def test_the_two_dialogs_differ_by_scope(chromium, live_server, alice, bob):
     expect(everyone).to_contain_text("yours on this device too")
     everyone.get_by_role("button", name="Sign out everyone").click()
     expect(page).to_have_url(f"{live_server.url}/login/?reason=signed_out")
+
+
+def test_show_more_people_appends_the_next_page_in_place(chromium, live_server, alice):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    for number in range(signed_in.PAGE_SIZE):
+        member = User.objects.create_user(
+            username=f"member{number:03}",
+            email=f"member{number:03}@acme.example",
+            account=alice.account,
+        )
+        open_session(
+            user=member, kind="api", client=ClientInfo(ip=None, user_agent=""), now=timezone.now()
+        )
+    page.goto(f"{live_server.url}/account/security/")
+    people = page.get_by_role("region", name="Who is signed in").get_by_role("listitem")
+    expect(people).to_have_count(signed_in.PAGE_SIZE + 1)  # and the "Show more" row
+
+    page.get_by_role("link", name="Show more people").click()
+
+    # The owner signed in first: the least recently active, on the second page.
+    expect(people).to_have_count(signed_in.PAGE_SIZE + 1)
+    expect(people.last).to_contain_text("alice@acme.example")
+    expect(page.get_by_role("link", name="Show more people")).to_have_count(0)
+    expect(page).to_have_url(f"{live_server.url}/account/security/")

@@ -13,11 +13,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Account, User
 from accounts.owners import preview_policy
 from audit.models import AuditEvent
 from conftest import FIREFOX_WINDOWS, PASSWORD, SAFARI_IPHONE, api_login, bearer, browser_for
+from securityportal.client import ClientInfo
+from sessions import signed_in
+from sessions.lifecycle import open_session
 from sessions.models import Session
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +156,12 @@ def test_it_shows_the_overrides_effective_values_bounds_and_who_is_signed_in(ali
         "email",
         "name",
         "last_login",
+        "last_active_at",
         "live_sessions",
         "is_you",
     }
+    assert body["active_users_next"] is None
+    assert body["signed_in"] == {"people": 2, "sessions": 3, "exact": True}
 
 
 def test_the_bounds_follow_the_settings(alice, settings):
@@ -184,6 +191,63 @@ def test_the_signed_in_people_cost_the_same_queries_however_many_there_are(alice
 
     assert len(response.json()["active_users"]) == 6
     assert len(crowded.captured_queries) == len(alone.captured_queries)
+
+
+ACTIVE_USERS = "/api/accounts/me/active-users"
+
+
+def test_a_crowded_account_is_answered_a_page_at_a_time_with_a_cursor(alice, acme):
+    owner = owner_client(alice)
+    for number in range(signed_in.PAGE_SIZE):
+        member = User.objects.create_user(
+            username=f"member{number:03}", email=f"member{number:03}@acme.example", account=acme
+        )
+        open_session(
+            user=member, kind="api", client=ClientInfo(ip=None, user_agent=""), now=timezone.now()
+        )
+
+    first = owner.get("/api/accounts/me/security").json()
+    rest = owner.get(ACTIVE_USERS, {"after": first["active_users_next"]})
+
+    assert len(first["active_users"]) == signed_in.PAGE_SIZE
+    assert first["signed_in"] == {
+        "people": signed_in.PAGE_SIZE + 1,
+        "sessions": signed_in.PAGE_SIZE + 1,
+        "exact": True,
+    }
+    assert rest.status_code == 200
+    # The owner signed in first: the least recently active, alone on the last page.
+    assert [person["username"] for person in rest.json()["results"]] == ["alice"]
+    assert rest.json()["results"][0]["is_you"] is True
+    assert rest.json()["next"] is None
+
+
+def test_the_first_page_of_active_users_needs_no_cursor(alice, bob, carol):
+    owner = owner_client(alice)
+    api_login(bob)
+    api_login(carol)
+
+    response = owner.get(ACTIVE_USERS)
+
+    assert response.status_code == 200
+    assert {person["username"] for person in response.json()["results"]} == {"alice", "bob"}
+
+
+@pytest.mark.parametrize("after", ["nope", "12-" + "z" * 32, "9" * 30 + "-" + "a" * 32])
+def test_a_forged_cursor_is_a_400_naming_the_fix(alice, after):
+    response = owner_client(alice).get(ACTIVE_USERS, {"after": after})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_cursor"
+    assert "after" in body["fields"]
+
+
+def test_a_member_cannot_list_the_active_users(bob):
+    response = owner_client(bob).get(ACTIVE_USERS)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "owner_only"
 
 
 # Changing the policy

@@ -2,13 +2,16 @@
 out, and the password asked again before any of it (SPEC §4, §5, §7)."""
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
+from accounts.models import User
 from accounts.owners import preview_policy
 from audit.models import AuditEvent
 from conftest import (
@@ -19,7 +22,9 @@ from conftest import (
     bearer,
     browser_for,
 )
-from sessions.lifecycle import signed_in_users
+from securityportal.client import ClientInfo
+from sessions import signed_in
+from sessions.lifecycle import open_session
 from sessions.models import Session
 
 pytestmark = pytest.mark.django_db
@@ -246,17 +251,93 @@ def test_it_lists_the_accounts_signed_in_people_with_you_marked(alice, bob, caro
     assert "carol" not in content
 
 
-def test_the_signed_in_people_are_read_in_one_query(alice, bob, django_assert_num_queries):
-    browser_for(alice)
+def sign_in_members(account, count: int) -> None:
+    """``count`` more members of ``account``, each with one live session."""
+    for number in range(count):
+        member = User.objects.create_user(
+            username=f"member{number:03}",
+            email=f"member{number:03}@acme.example",
+            password=PASSWORD,
+            account=account,
+        )
+        open_session(
+            user=member, kind="api", client=ClientInfo(ip=None, user_agent=""), now=timezone.now()
+        )
+
+
+def test_a_crowded_account_shows_one_page_of_people_and_a_link_to_the_rest(alice, acme):
+    owner = browser_for(alice)
+    sign_in_members(acme, signed_in.PAGE_SIZE)
+
+    content = owner.get(PAGE).content.decode()
+
+    assert f"{signed_in.PAGE_SIZE + 1} people are signed in" in content
+    assert content.count('class="person-row"') == signed_in.PAGE_SIZE
+    # The owner signed in first, so is the least recently active: on the next page.
+    assert '<span class="badge badge-current">you</span>' not in content
+    assert 'href="/account/security/people/?after=' in content
+    assert 'hx-get="/account/security/people/?after=' in content
+
+
+def next_page_link(content: str) -> str:
+    return re.search(r'href="(/account/security/people/\?after=[^"]+)"', content).group(1)
+
+
+def test_show_more_with_htmx_answers_only_the_rest_of_the_rows(alice, acme):
+    owner = browser_for(alice)
+    sign_in_members(acme, signed_in.PAGE_SIZE)
+    link = next_page_link(owner.get(PAGE).content.decode())
+
+    response = owner.get(link, headers=HTMX)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.count('class="person-row"') == 1
+    assert '<span class="badge badge-current">you</span>' in content
+    assert "<html" not in content
+    assert "/account/security/people/?after=" not in content
+
+
+def test_show_more_without_javascript_is_a_page_of_its_own(alice, acme):
+    owner = browser_for(alice)
+    sign_in_members(acme, signed_in.PAGE_SIZE)
+    link = next_page_link(owner.get(PAGE).content.decode())
+
+    response = owner.get(link)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in content
+    assert "Back to account security" in content
+    assert content.count('class="person-row"') == 1
+
+
+@pytest.mark.parametrize(
+    "after", ["x", "1-zz", "\uff11\uff12-" + "a" * 32, "9" * 40 + "-" + "a" * 32]
+)
+def test_a_forged_cursor_is_refused_with_a_400(alice, after):
+    response = browser_for(alice).get("/account/security/people/", {"after": after})
+
+    assert response.status_code == 400
+
+
+def test_a_member_cannot_read_the_people_pages(bob):
+    response = browser_for(bob).get("/account/security/people/", {"after": "1-" + "a" * 32})
+
+    assert response.status_code == 403
+
+
+def test_past_the_count_cap_the_copy_gives_lower_bounds(alice, bob, monkeypatch):
+    owner = browser_for(alice)
     browser_for(bob)
+    browser_for(bob, SAFARI_IPHONE)
+    monkeypatch.setattr(signed_in, "COUNT_CAP", 2)
 
-    with django_assert_num_queries(1):
-        people = signed_in_users(alice.account, datetime.now(UTC))
+    content = owner.get(PAGE).content.decode()
 
-    assert {person.username: person.live_sessions for person in people} == {
-        "alice": 1,
-        "bob": 1,
-    }
+    assert "At least 2 people are signed in, with 2 or more sessions." in content
+    assert "This ends 2 or more sessions in Acme" in content
+    assert "Sign out everyone except me" in content
 
 
 def test_sign_out_everyone_except_me_is_hidden_when_only_the_owner_is_signed_in(alice):

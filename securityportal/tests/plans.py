@@ -22,13 +22,9 @@ from audit.activity import sign_ins_of
 from audit.chart import daily_sign_ins
 from audit.models import AuditEvent, LoginEvent
 from securityportal.purge import delete_in_batches
-from sessions.lifecycle import (
-    Scope,
-    live_sessions_for_user,
-    revoke_account_sessions,
-    signed_in_users,
-)
+from sessions.lifecycle import Scope, live_sessions_for_user, revoke_account_sessions
 from sessions.models import Session
+from sessions.signed_in import count_signed_in, signed_in_people
 from sessions.store import SessionStore
 
 # The tables that grow with use; a sequential scan of one of them is a page that gets
@@ -225,8 +221,19 @@ def _account_chart(scene: Scene) -> list[str]:
     return sent_by(lambda: daily_sign_ins(account=scene.account, now=scene.now))
 
 
-def _signed_in_users(scene: Scene) -> list[str]:
-    return sent_by(lambda: signed_in_users(scene.account, scene.now))
+def _signed_in_people(scene: Scene) -> list[str]:
+    return sent_by(lambda: signed_in_people(scene.account, scene.now))
+
+
+def _signed_in_people_after_a_page(scene: Scene) -> list[str]:
+    # Pages of two: the small account beside the large one has only a few people.
+    cursor = signed_in_people(scene.account, scene.now, limit=2).next
+    assert cursor is not None, "the account needs more than one page of signed-in people"
+    return sent_by(lambda: signed_in_people(scene.account, scene.now, limit=2, after=cursor))
+
+
+def _signed_in_count(scene: Scene) -> list[str]:
+    return sent_by(lambda: count_signed_in(scene.account, scene.now))
 
 
 def _bulk_revoke(scene: Scene) -> list[str]:
@@ -312,12 +319,30 @@ LIST_QUERIES = (
         _account_chart,
     ),
     ListQuery(
-        "the account's signed-in users",
+        "a page of the account's signed-in people",
         "owner page, GET /api/accounts/me/security",
         SESSIONS,
-        # One probe per user of the account, or the account's live rows at once.
-        ("session_user_live", "session_account_live"),
-        _signed_in_users,
+        # The account's live sessions newest first, each probed for a later one of
+        # its user's (a small account may start from its users' index instead).
+        ("session_account_live", "session_account_recent"),
+        _signed_in_people,
+    ),
+    ListQuery(
+        "the account's signed-in people after a cursor",
+        "owner page's Show more, GET /api/accounts/me/active-users?after=",
+        SESSIONS,
+        ("session_account_live", "session_account_recent"),
+        _signed_in_people_after_a_page,
+    ),
+    ListQuery(
+        "how many of the account are signed in, up to a cap",
+        "owner page, GET /api/accounts/me/security",
+        SESSIONS,
+        # Walking the live index stops at the cap; when the unexpired sessions are
+        # only a few times the cap, reading them all through the expiry index and
+        # keeping the newest is as cheap, and the planner may take it.
+        ("session_account_live", "session_account_recent", SESSION_EXPIRE_DATE),
+        _signed_in_count,
     ),
     ListQuery(
         "the account's live sessions, signed out at once",
@@ -350,7 +375,7 @@ LIST_QUERIES = (
         "admin: the account's audit events",
         "/admin/audit/auditevent/",
         AUDIT,
-        ("audit_account_time", AUDIT_CREATED_AT),
+        ("audit_account_recent", AUDIT_CREATED_AT),
         _admin_list("/admin/audit/auditevent/", '"audit_auditevent"."created_at" DESC'),
     ),
     ListQuery(

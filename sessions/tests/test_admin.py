@@ -79,8 +79,8 @@ def test_filters_and_search_never_show_another_account_sessions(alice, bob, caro
     bobs = Session.objects.get(user=bob)
 
     responses = {
-        "filtered": owner.get(f"{LIST}?user__id__exact={carol.pk}"),
-        "bobs": owner.get(f"{LIST}?user__id__exact={bob.pk}"),
+        "live": owner.get(f"{LIST}?status=live"),
+        "bobs": owner.get(f"{LIST}?q=bob@acme"),
         "searched": owner.get(f"{LIST}?q=carol"),
         "by_ip": owner.get(f"{LIST}?q=127.0.0.1"),
         "choices": owner.get(LIST),
@@ -90,13 +90,30 @@ def test_filters_and_search_never_show_another_account_sessions(alice, bob, caro
     pages = {name: r.content.decode() for name, r in responses.items()}
     for page in pages.values():
         assert str(carols.pk) not in page
-    assert "0 sessions" in pages["filtered"]
+    assert "2 sessions" in pages["live"]
     assert "0 sessions" in pages["searched"]
     # The same filter and search do find the owner's own account's sessions.
     assert f"{LIST}{bobs.pk}/change/" in pages["bobs"]
     assert f"{LIST}{bobs.pk}/change/" in pages["by_ip"]
-    assert f"?user__id__exact={bob.pk}" in pages["choices"]
-    assert f"?user__id__exact={carol.pk}" not in pages["choices"]
+    # No filter lists users: none can name another account's.
+    assert "user__id__exact" not in pages["choices"]
+
+
+def test_the_list_filters_live_and_ended_sessions(alice, bob):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+    bobs.revoke(reason=RevokedReason.USER, actor=bob)
+    lapsed = row_of(browser_for(bob, SAFARI_IPHONE))
+    Session.objects.filter(pk=lapsed.pk).update(last_seen_at=timezone.now() - timedelta(hours=2))
+
+    live = owner.get(LIST, {"status": "live"}).content.decode()
+    ended = owner.get(LIST, {"status": "ended"}).content.decode()
+
+    assert f"/{row_of(owner).pk}/change/" in live
+    assert "1 session" in live
+    assert f"/{bobs.pk}/change/" in ended
+    assert f"/{lapsed.pk}/change/" in ended
+    assert "2 sessions" in ended
 
 
 def test_the_list_filters_by_kind_revoked_reason_and_date(alice, bob):
