@@ -61,8 +61,21 @@ demo-passwords: $(STAMP)
 test: $(STAMP)
 	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-test-browser: $(STAMP)
+# axe-core for the accessibility audit (package.json), exactly as package-lock.json
+# pins it; npm ci writes node_modules/.package-lock.json when it is done.
+AXE_STAMP := node_modules/.package-lock.json
+
+$(AXE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+
+test-browser: $(STAMP) $(AXE_STAMP)
 	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+# Every page at 1280 px, 375 px and 1280 px dark, into docs/screenshots/ (tools/screenshots.py):
+# a runserver on a scratch SQLite database with the demo account, photographed by chromium.
+.PHONY: screenshots
+screenshots: $(STAMP)
+	$(BIN)/python -m tools.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -318,3 +318,29 @@ def sign_in_page(browser, base_url: str, username: str, **context_options):
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/settings/security/")
     return page
+
+
+# The accessibility audit: axe-core from the npm registry (package.json, `npm ci`).
+AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on ``page`` as it stands, one line each
+    (rule, impact, help and the elements at fault); empty when there are none.
+
+    axe is added as an inline script: the page's CSP refuses those, so audited pages
+    come from a context made with ``bypass_csp=True``."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in {PROJECT}")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=AXE)
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{found['id']} ({found['impact']}): {found['help']} at "
+        + ", ".join(" ".join(map(str, node["target"])) for node in found["nodes"])
+        for found in violations
+        if found["impact"] in SERIOUS
+    ]

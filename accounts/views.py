@@ -30,7 +30,7 @@ LOGIN_REASONS = {
 # The pages a sign-in may return to. Anything else in ``next`` (an API URL,
 # /logout/, an action that only takes POST, a URL that matches nothing) lands on
 # the security page: a link can only send a user to a page made to be landed on.
-RETURN_PAGES = frozenset({"security", "revoke_other_sessions"})
+RETURN_PAGES = frozenset({"security", "activity", "account_security", "revoke_other_sessions"})
 # The admin sends owners here to sign in, so a sign-in may return to its pages:
 # its index, an app's page, a list, an object's change or history page. Not its
 # logout, autocomplete, add, delete or password pages.

@@ -151,10 +151,18 @@ def test_a_next_that_is_not_a_page_to_land_on_goes_to_the_security_page(alice, n
     assert Session.objects.count() == 1
 
 
-def test_a_next_to_the_sign_out_others_confirmation_is_honoured(alice):
-    response = sign_in("alice", next="/settings/security/sessions/revoke-others/")
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/settings/security/sessions/revoke-others/",
+        "/settings/security/activity/",
+        "/account/security/",
+    ],
+)
+def test_a_next_to_a_page_made_to_be_landed_on_is_honoured(alice, next_url):
+    response = sign_in("alice", next=next_url)
 
-    assert response["Location"] == "/settings/security/sessions/revoke-others/"
+    assert response["Location"] == next_url
 
 
 def test_the_form_does_not_carry_a_next_that_is_not_a_page(db):
