@@ -309,15 +309,20 @@ def plain_http_cookies(request, settings):
 
 def sign_in_page(browser, base_url: str, username: str, **context_options):
     """A new browser context signed in through the real /login/ page; its page."""
+    page = browser.new_context(**context_options).new_page()
+    sign_in_with(page, base_url, username)
+    return page
+
+
+def sign_in_with(page, base_url: str, username: str) -> None:
+    """Sign ``page``'s browser context in through the real /login/ page."""
     from playwright.sync_api import expect
 
-    page = browser.new_context(**context_options).new_page()
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username or e-mail").fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base_url}/settings/security/")
-    return page
 
 
 # The accessibility audit: axe-core from the npm registry (package.json, `npm ci`).

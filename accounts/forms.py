@@ -42,6 +42,15 @@ class SignInForm(AuthenticationForm):
         self.fields["username"].widget.attrs["maxlength"] = "254"
         self.retry_after: int | None = None
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:
+            # After a refused sign-in the username is usually right and the browser
+            # has emptied the password: the cursor waits where typing goes next.
+            focus = "username" if "username" in self.errors else "password"
+            for name, field in self.fields.items():
+                field.widget.attrs["autofocus"] = name == focus
+
     def clean(self) -> dict:
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")

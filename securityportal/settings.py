@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "securityportal.middleware.NoStoreMiddleware",
+    # Last: the 405 and 429 pages it makes pass through every middleware above.
+    "securityportal.errors.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "securityportal.urls"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", RedirectView.as_view(pattern_name="security")),
+    path("favicon.ico", views.favicon),
     path("settings/security/", views.security_settings, name="security"),
     path("", include("accounts.urls")),
     path("", include("sessions.urls")),

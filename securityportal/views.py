@@ -1,7 +1,9 @@
 """Pages composed of several apps' cards."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -21,3 +23,11 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         **activity_context(request),
     }
     return render(request, "security.html", context)
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links, signed in or not: send
+    them to the SVG icon (its hashed name in production, hence not a fixed URL)."""
+    return redirect(static("favicon.svg"))

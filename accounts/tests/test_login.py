@@ -1,5 +1,7 @@
 """GET/POST /login/: sign-in by username or e-mail, safe redirects, reason banners."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -334,3 +336,25 @@ def test_names_that_fold_alike_but_are_unique_each_sign_in_as_themselves(
     ]
 
     assert [user.pk for user in signed_in] == [person.pk for person in people]
+
+
+def autofocused(response) -> list[str]:
+    """The names of the inputs the page puts the cursor in."""
+    return re.findall(r'<input[^>]*\bname="(\w+)"[^>]*\bautofocus\b', response.content.decode())
+
+
+def test_the_cursor_starts_in_the_username_field(db):
+    assert autofocused(browser().get("/login/")) == ["username"]
+
+
+def test_after_a_wrong_password_the_cursor_waits_in_the_password_field(alice):
+    response = sign_in("alice", "not the password")
+
+    assert INVALID_LOGIN in response.content.decode()
+    assert autofocused(response) == ["password"]
+
+
+def test_a_missing_username_keeps_the_cursor_in_the_username_field(db):
+    response = browser().post("/login/", {"username": "", "password": PASSWORD})
+
+    assert autofocused(response) == ["username"]
