@@ -15,7 +15,7 @@ DAYS = 30
 # The drawing, in the SVG's own units: the page scales the whole picture to its width.
 WIDTH = 400
 HEIGHT = 160
-LEFT = 28  # room for the count labels
+LEFT = 32  # room for the count labels
 RIGHT = 4
 TOP = 8
 BOTTOM = 20  # room for the date labels
