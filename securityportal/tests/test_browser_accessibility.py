@@ -182,8 +182,9 @@ MARK_CONTROLS = """() => {
     'a[href], button, input:not([type=hidden]), select, textarea, summary'
   )].filter(control => control.checkVisibility() && !control.disabled);
   return controls.map((control, index) => {
+    const text = (control.textContent || control.name).trim();
     const stop = control.type === 'radio' ? `radio group ${control.name}` :
-      `${index}: ${control.tagName.toLowerCase()} "${(control.textContent || control.name).trim()}"`;
+      `${index}: ${control.tagName.toLowerCase()} "${text}"`;
     control.dataset.stop = stop;
     return stop;
   });
@@ -213,3 +214,35 @@ def test_every_control_is_reached_by_the_keyboard_alone(chromium, live_server, p
 
     assert len(controls) > 5
     assert tab_stops(page) == controls
+
+
+FOCUS_BEHIND_THE_DIALOG = """() => {
+  const focused = document.activeElement;
+  const dialog = document.querySelector('dialog[open]');
+  const inside = focused === document.body || dialog.contains(focused);
+  return inside ? null : focused.outerHTML.slice(0, 80);
+}"""
+
+
+def test_a_dialog_keeps_the_keyboard_inside_and_gives_focus_back_to_its_opener(
+    chromium, live_server
+):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    page.goto(f"{live_server.url}/account/security/")
+    opener = page.get_by_role("link", name="Sign out everyone, including me")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Sign out everyone, including you?")
+    expect(dialog).to_be_visible()
+
+    # Past the dialog's last control Tab goes to the browser's own controls (the body,
+    # to the page) and back to the dialog: never to the page behind it.
+    behind = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        behind.append(page.evaluate(FOCUS_BEHIND_THE_DIALOG))
+    page.keyboard.press("Escape")
+
+    assert behind == [None] * 6
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
