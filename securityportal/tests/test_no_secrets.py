@@ -1,6 +1,6 @@
-"""No password, session key, refresh token or access token ever reaches a log record, an
-audit row or an e-mail (SPEC §7), whatever the flow: sign-ins that fail and succeed,
-refresh rotation and replay, password changes, sign-outs."""
+"""No password, session key, refresh token or access token ever reaches a log record
+(plain or JSON lines), an audit row or an e-mail (SPEC §7), whatever the flow: sign-ins
+that fail and succeed, refresh rotation and replay, password changes, sign-outs."""
 
 import json
 import logging
@@ -180,6 +180,24 @@ def test_no_secret_reaches_a_log_record_an_audit_row_or_an_email(alice, caplog, 
         "New sign-in to your Security Portal account",
         "Your Security Portal password was changed",
     }
+
+
+def test_no_secret_reaches_a_json_log_line(alice, json_log, settings):
+    """What LOG_FORMAT=json writes, request context and access lines included."""
+    settings.DEBUG = False
+    secrets = Secrets()
+
+    run_the_whole_flow(alice, secrets)
+
+    assert secrets.found_in("JSON log", json_log.text) == []
+    access = [line for line in json_log.lines() if line["logger"] == "securityportal.access"]
+    # Every request of the flow was written, each with its id; the signed-in ones
+    # name alice and a session, so the search above did cover those fields.
+    assert len(access) >= 20
+    assert all(line["request_id"] for line in access)
+    assert {line["user_id"] for line in access} == {None, alice.pk}
+    assert any(line["session_id"] for line in access)
+    assert {line["path"] for line in access} >= {"/api/auth/refresh", "/api/auth/password"}
 
 
 def test_refused_requests_are_logged_without_their_bodies(alice, caplog, settings):
