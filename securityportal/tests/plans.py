@@ -245,18 +245,46 @@ def _bulk_revoke(scene: Scene) -> list[str]:
     return [sql for sql in sent_by(revoke) if sql.lstrip().upper().startswith("UPDATE")]
 
 
-def _admin_list(path: str, ordering: str) -> Callable[[Scene], list[str]]:
+def _admin_list(
+    path: str,
+    ordering: str,
+    *,
+    count: bool = False,
+    query: Callable[[Scene], dict[str, str]] | None = None,
+) -> Callable[[Scene], list[str]]:
+    """The statements of an admin list in its order: its page of rows, or with
+    ``count`` its row count (capped, so it walks the same order); ``query`` gives the
+    filters to apply."""
+
     def statements(scene: Scene) -> list[str]:
         browser = scene.owner_browser()
+        params = query(scene) if query is not None else {}
 
         def get() -> None:
-            response = browser.get(path)
-            assert response.status_code == 200, (path, response.status_code)
+            response = browser.get(path, params)
+            assert response.status_code == 200, (path, params, response.status_code)
 
-        # The page's own rows, in the admin's order; not its counts or filters.
-        return [sql for sql in sent_by(get) if f"ORDER BY {ordering}" in sql]
+        ordered = [sql for sql in sent_by(get) if f"ORDER BY {ordering}" in sql]
+        return [sql for sql in ordered if sql.startswith("SELECT COUNT(*)") == count]
 
     return statements
+
+
+def _last_week(scene: Scene) -> dict[str, str]:
+    """What the date filter's "Past 7 days" writes."""
+    today = scene.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "created_at__gte": (today - timedelta(days=7)).isoformat(sep=" "),
+        "created_at__lt": (today + timedelta(days=1)).isoformat(sep=" "),
+    }
+
+
+ADMIN_SESSIONS = "/admin/user_sessions/session/"
+ADMIN_LOGINS = "/admin/audit/loginevent/"
+ADMIN_AUDIT = "/admin/audit/auditevent/"
+BY_SEEN = '"user_sessions_session"."last_seen_at" DESC'
+LOGINS_BY_TIME = '"audit_loginevent"."created_at" DESC'
+AUDIT_BY_TIME = '"audit_auditevent"."created_at" DESC'
 
 
 def _purge_sessions(scene: Scene) -> list[str]:
@@ -355,28 +383,68 @@ LIST_QUERIES = (
     ),
     ListQuery(
         "admin: the account's sessions",
-        "/admin/user_sessions/session/",
+        ADMIN_SESSIONS,
         SESSIONS,
         ("session_account_recent",),
-        _admin_list(
-            "/admin/user_sessions/session/", '"user_sessions_session"."last_seen_at" DESC'
-        ),
+        _admin_list(ADMIN_SESSIONS, BY_SEEN),
+    ),
+    ListQuery(
+        "admin: the account's sessions, counted up to the cap",
+        ADMIN_SESSIONS,
+        SESSIONS,
+        ("session_account_recent",),
+        _admin_list(ADMIN_SESSIONS, BY_SEEN, count=True),
+    ),
+    ListQuery(
+        "admin: the account's live sessions",
+        f"{ADMIN_SESSIONS}?status=live",
+        SESSIONS,
+        ("session_account_recent", "session_account_live"),
+        _admin_list(ADMIN_SESSIONS, BY_SEEN, query=lambda scene: {"status": "live"}),
     ),
     ListQuery(
         "admin: the account's sign-in attempts",
-        "/admin/audit/loginevent/",
+        ADMIN_LOGINS,
         LOGINS,
         # When one account owns nearly every row, walking the time index backwards
         # finds a page of it at once.
         ("login_account_time", "login_created_at"),
-        _admin_list("/admin/audit/loginevent/", '"audit_loginevent"."created_at" DESC'),
+        _admin_list(ADMIN_LOGINS, LOGINS_BY_TIME),
+    ),
+    ListQuery(
+        "admin: the account's sign-in attempts, counted up to the cap",
+        ADMIN_LOGINS,
+        LOGINS,
+        ("login_account_time", "login_created_at"),
+        _admin_list(ADMIN_LOGINS, LOGINS_BY_TIME, count=True),
+    ),
+    ListQuery(
+        "admin: the account's sign-in attempts of the past 7 days",
+        f"{ADMIN_LOGINS}?created_at__gte=",
+        LOGINS,
+        ("login_account_time", "login_created_at"),
+        _admin_list(ADMIN_LOGINS, LOGINS_BY_TIME, query=_last_week),
     ),
     ListQuery(
         "admin: the account's audit events",
-        "/admin/audit/auditevent/",
+        ADMIN_AUDIT,
         AUDIT,
         ("audit_account_recent", AUDIT_CREATED_AT),
-        _admin_list("/admin/audit/auditevent/", '"audit_auditevent"."created_at" DESC'),
+        _admin_list(ADMIN_AUDIT, AUDIT_BY_TIME),
+    ),
+    ListQuery(
+        "admin: the account's audit events, counted up to the cap",
+        ADMIN_AUDIT,
+        AUDIT,
+        ("audit_account_recent", AUDIT_CREATED_AT),
+        _admin_list(ADMIN_AUDIT, AUDIT_BY_TIME, count=True),
+    ),
+    ListQuery(
+        "admin: the account's audit events of one kind",
+        f"{ADMIN_AUDIT}?action=session",
+        AUDIT,
+        ("audit_account_recent", AUDIT_CREATED_AT),
+        _admin_list(ADMIN_AUDIT, AUDIT_BY_TIME, query=lambda scene: {"action": "session"}),
     ),
     ListQuery(
         "purge: the next batch of ended sessions",
