@@ -187,7 +187,8 @@ def test_the_security_page_draws_the_users_own_chart_with_a_table_of_its_numbers
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'role="img" aria-labelledby="sign-in-chart-svg-title sign-in-chart-svg-desc"' in html
+    assert 'role="img" aria-labelledby="sign-in-chart-svg-title"' in html
+    assert 'aria-describedby="sign-in-chart-svg-desc"' in html
     assert '<title id="sign-in-chart-svg-title">Sign-ins, last 30 days</title>' in html
     # alice's sign-in just now and her failure two days ago; not bob's.
     assert "1 successful and 1 failed sign-in attempts from 1 Mar to 30 Mar 2026." in html
