@@ -154,6 +154,8 @@ def test_a_failed_sign_out_says_so_refreshes_the_list_and_gives_the_button_back(
     expect(toasts(laptop)).to_contain_text(told)
     button = other_row(laptop, "iPhone").get_by_role("button", name="Sign out")
     expect(button).to_be_enabled()
+    # The disabled button lost focus while the request ran; it is not left on the page top.
+    expect(laptop.get_by_role("heading", name="Active sessions")).to_be_focused()
     assert laptop.evaluate("window.stillThisPage") is True
     assert Session.objects.filter(revoked_at__isnull=True).count() == 2
 

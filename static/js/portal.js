@@ -19,13 +19,19 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Close a dialog once its form has been sent.
-document.addEventListener("htmx:afterRequest", (event) => {
-  const dialog = event.target.closest && event.target.closest("dialog");
+// Close a dialog once its form has been sent: before the answer is swapped in, so
+// that the dialog hands focus back to its opener before the swap decides where
+// focus goes next; after the request for an answer that is not swapped (a failure).
+function closeDialogOf(event) {
+  // The form that sent the request: beforeSwap is fired on the swap's target.
+  const source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.target;
+  const dialog = source.closest && source.closest("dialog");
   if (dialog && dialog.open) {
     dialog.close();
   }
-});
+}
+document.addEventListener("htmx:beforeSwap", closeDialogOf);
+document.addEventListener("htmx:afterRequest", closeDialogOf);
 
 // After a swap, move focus to the new status line, so keyboard and screen-reader
 // users learn what happened instead of losing focus with the removed button.
@@ -188,6 +194,9 @@ function actionFailed(event) {
   const said = source.closest && source.closest("[data-failure]");
   const what = (said || region || { dataset: {} }).dataset.failure || "That did not go through.";
   showToast(`${what} ${whyItFailed(event)}`, "error");
+  // A modal dialog left open would keep the rest of the page out of reach of focus.
+  closeDialogOf(event);
+  focusHomeIfLost(focusHomes.get(event.detail.xhr));
   if (region && window.htmx) {
     window.htmx.ajax("GET", region.dataset.refreshUrl, { source: region, target: region, swap: "outerHTML" });
   }
@@ -205,8 +214,17 @@ document.addEventListener("htmx:afterRequest", (event) => {
 });
 
 // A swap that removed the focused control (the row just signed out, the dialog's
-// opener) would drop keyboard focus to the top of the page: it goes to the heading
-// of the part that changed (data-focus-home) instead.
+// opener), or a button disabled while its request ran (the browser takes focus off
+// it), would drop keyboard focus to the top of the page: it goes to the heading of
+// the part that changed (data-focus-home) instead.
+function focusHomeIfLost(id) {
+  const home = document.getElementById(id || "");
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (home && lost) {
+    home.setAttribute("tabindex", "-1");
+    home.focus();
+  }
+}
 const focusHomes = new WeakMap();
 document.addEventListener("htmx:beforeRequest", (event) => {
   const region = event.detail.target && event.detail.target.closest && event.detail.target.closest("[data-focus-home]");
@@ -214,14 +232,8 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     focusHomes.set(event.detail.xhr, region.dataset.focusHome);
   }
 });
-document.addEventListener("htmx:afterSettle", (event) => {
-  const home = document.getElementById(focusHomes.get(event.detail.xhr) || "");
-  const lost = !document.activeElement || document.activeElement === document.body;
-  if (home && lost) {
-    home.setAttribute("tabindex", "-1");
-    home.focus();
-  }
-});
+// In the task of the swap itself, before the next paint or keystroke.
+document.addEventListener("htmx:afterSwap", (event) => focusHomeIfLost(focusHomes.get(event.detail.xhr)));
 
 // Relative times ("3 minutes ago") keep up without a reload; the server's text is
 // what a page without JavaScript shows. Worded as Django's naturaltime words them.
