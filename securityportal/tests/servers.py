@@ -73,8 +73,13 @@ def scratch_database(purpose: str, password: str) -> Iterator[str]:
 
 
 def _postgres_bin(program: str) -> str | None:
-    found = shutil.which(program, path="/usr/lib/postgresql/15/bin")
-    return found or next(iter(sorted(glob(f"/usr/lib/postgresql/*/bin/{program}"))), None)
+    """The newest installed PostgreSQL's ``program`` (Debian keeps the server programs
+    out of PATH), or one on PATH."""
+    installed = sorted(
+        glob(f"/usr/lib/postgresql/*/bin/{program}"),
+        key=lambda found: int(Path(found).parts[4]) if Path(found).parts[4].isdigit() else 0,
+    )
+    return installed[-1] if installed else shutil.which(program)
 
 
 class PrivateCluster:
