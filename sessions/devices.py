@@ -3,11 +3,12 @@
 unknown) for an icon and its text.
 
 The page, the API (``GET /api/auth/sessions``, field ``device``) and the sign-out
-confirmations all call ``device_of``, so they never name one session two ways. The
-user agent is parsed once per process per distinct value (``parse_user_agent``)."""
+confirmations all call ``device_of``, so they never name one session two ways. Each
+distinct user agent is read once per process."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from securityportal.client import describe_device, parse_user_agent
 from sessions.models import Session
@@ -51,10 +52,14 @@ def device_type(user_agent: str, kind: str) -> DeviceType:
 
 def device_of(session: Session) -> Device:
     """The label and type of ``session``'s device, from its user agent and kind."""
-    return Device(
-        label=describe_device(session.user_agent),
-        type=device_type(session.user_agent, session.kind),
-    )
+    return _device(session.user_agent, session.kind)
+
+
+# Per process, per distinct user agent: user-agents' is_tablet / is_mobile / is_pc
+# re-examine the parse on every call, and a list holds many rows of one browser.
+@lru_cache(maxsize=1024)
+def _device(user_agent: str, kind: str) -> Device:
+    return Device(label=describe_device(user_agent), type=device_type(user_agent, kind))
 
 
 def current_first(sessions: Iterable[Session], current: Session | None) -> list[Session]:

@@ -111,9 +111,10 @@ def test_every_icon_has_words_for_screen_readers():
 
 def test_a_user_agent_is_parsed_once_however_many_rows_share_it():
     parse_user_agent.cache_clear()
+    unseen = HEADLESS_CHROME.replace("156.0.0.0", "157.0.0.0")
 
     for _ in range(20):
-        device_of(session(HEADLESS_CHROME))
+        device_of(session(unseen))
 
     assert parse_user_agent.cache_info().misses == 1
 
