@@ -152,6 +152,7 @@ def test_a_failed_sign_out_says_so_refreshes_the_list_and_gives_the_button_back(
 
     expect(toasts(laptop)).to_contain_text("The sign-out did not go through.")
     expect(toasts(laptop)).to_contain_text(told)
+    expect(laptop.locator("#session-list .spinner:visible")).to_have_count(0)
     button = other_row(laptop, "iPhone").get_by_role("button", name="Sign out")
     expect(button).to_be_enabled()
     # The disabled button lost focus while the request ran; it is not left on the page top.
