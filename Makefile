@@ -19,7 +19,7 @@ require = $(foreach name,$(1),$(if $(and $(filter command line,$(origin $(name))
 ACCOUNT_USAGE := make account NAME=Acme OWNER=alice EMAIL=alice@acme.example
 USER_USAGE := make user USERNAME=bob ACCOUNT=Acme EMAIL=bob@acme.example [ROLE=owner|member]
 
-.PHONY: run test test-postgres test-browser lint format install account user \
+.PHONY: run load test test-postgres test-browser lint format install account user \
 	demo-passwords bench scale-report fuzz
 
 # make bench: its own virtualenv, the runtime requirements plus the bench-only ones
@@ -125,3 +125,10 @@ bench: $(BENCH_STAMP)
 SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sp_scale
 scale-report: $(STAMP)
 	$(BIN)/python -m bench.scale_report --database-url $(SCALE_DATABASE_URL) $(SCALE_ARGS)
+
+# 50 simulated users for 2 minutes against the portal as make serve runs it, on a
+# scratch PostgreSQL database (sp_load, dropped afterwards) and a private Redis, on
+# loopback: fails on any 5xx or any action without its audit row. Writes the "Load"
+# section of docs/PERFORMANCE.md. LOAD_ARGS="--users 10 --seconds 20" for a short run.
+load: $(STAMP)
+	$(BIN)/python -m bench.load_portal --write-doc $(LOAD_ARGS)
