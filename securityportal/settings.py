@@ -133,6 +133,11 @@ else:
     # A server database costs a connection handshake (and TLS, authentication) per
     # request without reuse; opening a SQLite file costs next to nothing.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
+    # A database host that drops packets (rather than refusing them) must not hold
+    # every request, and /readyz, for the operating system's TCP timeout of minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
@@ -304,6 +309,9 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@loc
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 65536, minimum=1024)
 CSRF_FAILURE_VIEW = "securityportal.errors.csrf_failure"
 
+# Load balancers and orchestrators probe each process directly over plain HTTP
+# (TLS ends in front of it): redirected, every probe would fail.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -4,7 +4,7 @@ dependency's state. A real PostgreSQL outage is in test_outage_servers.py."""
 import pytest
 from django.test import Client
 
-from conftest import empty_redis, free_port
+from conftest import empty_redis, free_port, run_python
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
 
@@ -81,3 +81,28 @@ def test_probes_are_never_rate_limited(settings, without_redis):
     answers = [probe.get(path).status_code for path in ("/readyz", "/healthz") * 5]
 
     assert answers == [200] * 10
+
+
+@pytest.mark.django_db
+def test_probes_answer_over_plain_http_where_pages_redirect_to_https(settings, without_redis):
+    # TLS ends at the load balancer; its probes reach the process over plain HTTP.
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert Client().get("/login/").status_code == 301
+    assert Client().get("/healthz").status_code == 200
+    assert Client().get("/readyz").status_code == 200
+
+
+def test_a_postgresql_connection_attempt_gives_up_after_database_connect_timeout():
+    # A database host that drops packets must not hold /readyz (and every request)
+    # for the operating system's TCP timeout.
+    shown = run_python(
+        "-c",
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['connect_timeout'])",
+        DATABASE_URL="postgres://portal@db.internal:5432/portal",
+        DATABASE_CONNECT_TIMEOUT="3",
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "3"
