@@ -50,7 +50,7 @@ def sessions_card_context(request: HttpRequest) -> dict[str, Any]:
     ]
     return {
         "session_rows": rows,
-        "only_this_device": not any(not row.is_current for row in rows),
+        "only_this_device": all(row.is_current for row in rows),
     }
 
 
