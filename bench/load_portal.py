@@ -21,6 +21,7 @@ import json
 import math
 import random
 import secrets
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -373,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url(args.database)
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     redis = server = None
+    status = 2
     try:
         create_database(args.database)
         redis, redis_url = start_redis(workdir)
@@ -411,15 +413,19 @@ def main(argv: list[str] | None = None) -> int:
             write_doc(summary, args)
         complete = all(audit[name] == getattr(tally, name) for name in audit)
         clean = tally.server_errors == tally.unanswered == tracebacks == 0
-        return 0 if clean and complete else 1
+        status = 0 if clean and complete else 1
     except BenchError as error:
         print(f"load: {error}", file=sys.stderr)
-        return 2
     finally:
         for process in (server, redis):
             if process is not None:
                 process.stop()
         drop_database(args.database)
+        if status == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"load: the server's log is in {workdir}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":
