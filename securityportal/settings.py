@@ -94,6 +94,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |date remembers what it wrote (the security page formats the same
+            # timestamps on every view): securityportal.template_dates.
+            "builtins": ["securityportal.template_dates"],
         },
     },
 ]

@@ -1,6 +1,7 @@
 """The expiry banner (SPEC §5): when a signed-in page warns that its session is about to
 end, which deadline it names, and when the page should ask again."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 
 from sessions.models import Session
@@ -76,14 +78,37 @@ def banner_context(request: HttpRequest) -> dict[str, Any]:
     """What the banner partial renders for this request, from the session row the
     store has already loaded (no query)."""
     row = request.session.current_row()
+    banner = None if row is None else expiry_banner(row, timezone.now())
     here = _page_path(request)
-    login = resolve_url(settings.LOGIN_URL)
-    return {
-        "banner": None if row is None else expiry_banner(row, timezone.now()),
+    context = {
+        "banner": banner,
         "return_path": here,
-        # "Sign in now" signs out first, then returns to this page after sign-in.
-        "sign_in_again_url": f"{login}?{urlencode({'next': here}, safe='/')}" if here else login,
+        "status_url": _route("session_status"),
+        "keepalive_url": _route("session_keepalive"),
+        "logout_url": _route("logout"),
     }
+    if banner is not None and banner.kind == ABSOLUTE:
+        # "Sign in now" signs out first, then returns to this page after sign-in.
+        login = _route(settings.LOGIN_URL)
+        context["sign_in_again_url"] = (
+            f"{login}?{urlencode({'next': here}, safe='/')}" if here else login
+        )
+    return context
+
+
+def _route(name: str) -> str:
+    """The path of the route ``name``, which takes no arguments.
+
+    Every signed-in page and every poll of the banner names these routes; reversing
+    one walks the whole URLconf, which cost more than the rest of the banner."""
+    return _reversed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=64)
+def _reversed(name: str, script_prefix: str, urlconf: str) -> str:
+    # The prefix and URLconf are the key: resolve_url() reads both. LOGIN_URL may be
+    # a path as well as a route's name.
+    return resolve_url(name)
 
 
 def _page_path(request: HttpRequest) -> str:

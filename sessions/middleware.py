@@ -38,7 +38,10 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        request.session = SessionStore(key, client=ClientInfo.from_request(request))
+        # Lazy: only a sign-in (a new row) or a sign-out (its audit row) reads the
+        # client, not the requests in between.
+        client = SimpleLazyObject(lambda: ClientInfo.from_request(request))
+        request.session = SessionStore(key, client=client)
 
 
 def login_url(reason: str) -> str:

@@ -11,11 +11,13 @@ Differences from django.contrib.sessions' database store, each on purpose:
   keeps its identity, history and limits while the old cookie value stops working.
 """
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.core import signing
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -36,13 +38,48 @@ _KEY_CHARS = frozenset(VALID_KEY_CHARS)
 COOKIE_OUTLIVES_SESSION = timedelta(days=1)
 
 
+# Decoding checks the text's signature (an HMAC under a key derived from SECRET_KEY
+# on every call) before parsing it, on every signed-in request, while a session's
+# stored text changes only when its data does. Each process remembers which texts
+# passed that check: the same text always passes or fails alike, and a changed or
+# forged text is another key, checked afresh. Parsing still happens per request, so
+# every request gets data of its own to change.
+VERIFIED_TEXTS_REMEMBERED = 1024
+
+
+class _Unparsed:
+    """A serializer for ``signing.loads`` that hands back the verified bytes as they are."""
+
+    def loads(self, data: bytes) -> bytes:
+        return data
+
+
+@functools.lru_cache(maxsize=VERIFIED_TEXTS_REMEMBERED)
+def _verified(session_data: str, salt: str) -> bytes | None:
+    try:
+        return signing.loads(session_data, salt=salt, serializer=_Unparsed)
+    except Exception:
+        # Forged, truncated or unreadable: Django's decode says what to do with it.
+        return None
+
+
 class SessionStore(SessionBase):
     def __init__(self, session_key: str | None = None, client: ClientInfo | None = None) -> None:
         super().__init__(session_key)
-        self.client = client or ClientInfo(ip=None, user_agent="")
+        # Not ``client or …``: that would evaluate the middleware's lazy client.
+        self.client = client if client is not None else ClientInfo(ip=None, user_agent="")
         self.row: Session | None = None
         self.ended_reason: str | None = None
         self._written_data: str | None = None
+
+    def decode(self, session_data: str) -> dict:
+        """The session's data from the text stored in its row, as Django's ``decode``
+        reads it, with the signature check remembered per text."""
+        payload = _verified(session_data, self.key_salt)
+        if payload is None:
+            # Django's answer to a text that fails the check: logged, and no data.
+            return super().decode(session_data)
+        return self.serializer().loads(payload)
 
     def _validate_session_key(self, key: str | None) -> bool:
         return bool(key) and len(key) == KEY_LENGTH and set(key) <= _KEY_CHARS

@@ -283,3 +283,27 @@ def test_a_request_in_flight_cannot_write_its_data_back_onto_a_revoked_session(a
     row.refresh_from_db()
     assert row.revoked_reason == "user"
     assert row.session_data == ""
+
+
+def test_a_session_whose_stored_data_was_altered_signs_nobody_in(alice):
+    browser = browser_for(alice)
+    row = row_of(browser)
+    # Someone with write access to the table, but not SECRET_KEY, forges the data.
+    forged = row.session_data.replace(row.session_data[-8:], "AAAAAAAA")
+    Session.objects.filter(pk=row.pk).update(session_data=forged)
+
+    response = browser.get("/settings/security/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_each_request_gets_session_data_of_its_own(alice):
+    key = session_cookie(browser_for(alice))
+    first = SessionStore(key)
+    first["changed_by_the_first_request"] = True
+
+    second = SessionStore(key)
+
+    assert "changed_by_the_first_request" not in second.load()
+    assert second.load()["_auth_user_id"] == str(alice.pk)
