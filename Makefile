@@ -19,7 +19,7 @@ require = $(foreach name,$(1),$(if $(and $(filter command line,$(origin $(name))
 ACCOUNT_USAGE := make account NAME=Acme OWNER=alice EMAIL=alice@acme.example
 USER_USAGE := make user USERNAME=bob ACCOUNT=Acme EMAIL=bob@acme.example [ROLE=owner|member]
 
-.PHONY: run load test test-postgres test-browser lint format install account user \
+.PHONY: run serve load test test-postgres test-browser lint format install account user \
 	demo-passwords bench scale-report fuzz
 
 # make bench: its own virtualenv, the runtime requirements plus the bench-only ones
@@ -38,6 +38,17 @@ run: $(STAMP)
 	$(MIGRATE)
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production mode, as the portal should run: settings from the environment
+# (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL; see
+# docs/DECISIONS.md "Production settings"), gunicorn as gunicorn.conf.py sizes it,
+# on 127.0.0.1:8000 unless GUNICORN_BIND says otherwise. The deploy checks print
+# what is still unsafe; only errors stop the start.
+serve: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py check --deploy
+	$(BIN)/gunicorn --config gunicorn.conf.py
 
 account: $(STAMP)
 	$(call require,NAME OWNER EMAIL,$(ACCOUNT_USAGE))

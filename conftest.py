@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts.models import Account, User
 from securityportal.logs import console_handler
@@ -76,14 +76,16 @@ def free_port() -> int:
 def server_environment(**env: str) -> dict[str, str]:
     """The environment ``run_python`` gives a subprocess, for a server process that
     must keep running: none of the portal's variables but a test key, 127.0.0.1 as
-    the allowed host, and ``env``."""
+    the allowed host, plain HTTP allowed, and ``env`` (which may override them)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_ENV_PREFIXES)}
     clean.update(
         DJANGO_SETTINGS_MODULE="securityportal.settings",
         DJANGO_SECRET_KEY="test-only-secret-key-not-for-production",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        **env,
+        # The test servers speak plain HTTP: no redirect to HTTPS, no Secure cookies.
+        DJANGO_ALLOW_PLAIN_HTTP="1",
     )
+    clean.update(env)
     return clean
 
 
@@ -146,6 +148,25 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def served_like_a_checkout():
+    """The test client and live_server speak plain HTTP and serve static files from
+    the source folders, whatever collectstatic left in STATIC_ROOT. The redirect to
+    HTTPS and the hashed files are tested with production's settings in
+    securityportal/tests/test_production_settings.py."""
+    plain = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STATIC_ROOT=None,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    plain.enable()
+    yield
+    plain.disable()
 
 
 @pytest.fixture(autouse=True)
@@ -305,6 +326,7 @@ def plain_http_cookies(request, settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.SESSION_COOKIE_NAME = "sessionid"
     settings.CSRF_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_NAME = "csrftoken"
 
 
 def sign_in_page(browser, base_url: str, username: str, **context_options):

@@ -25,7 +25,7 @@ from accounts.reauth import password_prompt
 from audit.chart import daily_sign_ins
 from securityportal.client import client_ip
 from sessions.lifecycle import Scope, revoke_account_sessions
-from sessions.middleware import login_url
+from sessions.middleware import SIGNED_OUT_CLEAR_SITE_DATA, login_url
 from sessions.signed_in import PeopleCursor, count_signed_in, signed_in_people
 
 POLICY_PARTIAL = "accounts/owner_security.html#policy-card"
@@ -205,5 +205,5 @@ def _to_login(request: HttpRequest) -> HttpResponse:
     url = login_url("signed_out")
     response = HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     # As on sign-out: the browser drops cached pages of the signed-in owner.
-    response["Clear-Site-Data"] = '"cache", "storage"'
+    response["Clear-Site-Data"] = SIGNED_OUT_CLEAR_SITE_DATA
     return response

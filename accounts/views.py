@@ -18,7 +18,7 @@ from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.passwords import change_password
 from audit.devices import remember_device
 from securityportal.client import client_ip
-from sessions.middleware import login_url
+from sessions.middleware import SIGNED_OUT_CLEAR_SITE_DATA, login_url
 
 LOGIN_REASONS = {
     "session_expired": (
@@ -104,7 +104,7 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
-        response["Clear-Site-Data"] = '"cache", "storage"'
+        response["Clear-Site-Data"] = SIGNED_OUT_CLEAR_SITE_DATA
         return response
 
     def get_default_redirect_url(self) -> str:

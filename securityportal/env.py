@@ -78,3 +78,17 @@ def bounded_minutes(prefix: str, default: int, minimum: int, maximum: int) -> tu
             f"and {prefix}_MAX={high}: change one of the three."
         )
     return value, low, high
+
+
+def envorigins(name: str) -> list[str]:
+    """Origins such as ``https://portal.example.com``: a scheme and a host (and port),
+    nothing after them, as the browser sends them in its Origin header."""
+    origins = envlist(name, [])
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise ImproperlyConfigured(
+                f"{name} holds {origin!r}, which is not an origin: write each as "
+                "https://HOST[:PORT], comma-separated, with no path."
+            )
+    return origins

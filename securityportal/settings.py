@@ -1,9 +1,11 @@
 """Settings for Security Portal. Every knob an operator may turn is read here, from the
 environment, through the typed helpers in ``securityportal.env``."""
 
+import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from securityportal.env import (
@@ -12,9 +14,11 @@ from securityportal.env import (
     envchoice,
     envint,
     envlist,
+    envorigins,
     envrate,
     envstr,
 )
+from securityportal.secret_key import development_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,7 +32,8 @@ if not SECRET_KEY:
             '(python -c "import secrets; print(secrets.token_urlsafe(50))"), '
             "or set DJANGO_DEBUG=1 for local development."
         )
-    SECRET_KEY = "insecure-development-key-only-for-make-run"
+    # Development: a random key made once for this checkout (git-ignored, mode 0600).
+    SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
 # Key rotation: the previous key(s), comma-separated, still verify what they signed
 # (sessions, the device cookie, "This wasn't me" links) while new signatures use
 # DJANGO_SECRET_KEY. Drop them once the longest-lived of those has expired.
@@ -41,6 +46,39 @@ if "*" in ALLOWED_HOSTS:
         "(a wildcard lets forged Host headers poison password-reset and e-mail links)."
     )
 
+# HTTPS. In production every request is sent to HTTPS and browsers are told (HSTS)
+# to use nothing else for a year, so a network attacker cannot strip TLS from a
+# later first request or read the cookies. A deployment really served over plain
+# HTTP (no certificate anywhere) says so with DJANGO_ALLOW_PLAIN_HTTP=1: no
+# redirect, no HSTS, cookies without Secure. DEBUG (make run) is plain HTTP too.
+ALLOW_PLAIN_HTTP = envbool("DJANGO_ALLOW_PLAIN_HTTP", False)
+HTTPS_ONLY = not DEBUG and not ALLOW_PLAIN_HTTP
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+# Load balancers and orchestrators probe each process directly over plain HTTP
+# (TLS ends in front of it): redirected, every probe would fail.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0)
+# Opt-in: includeSubDomains forces HTTPS on every host under this one, and preload
+# is a promise shipped inside browsers, slow to take back.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+if SECURE_HSTS_PRELOAD and not (
+    SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_SECONDS >= 31_536_000
+):
+    raise ImproperlyConfigured(
+        "SECURE_HSTS_PRELOAD=1 also needs SECURE_HSTS_INCLUDE_SUBDOMAINS=1 and "
+        "SECURE_HSTS_SECONDS of at least 31536000 (a year): the preload list refuses less."
+    )
+# Django's deploy check warns of the two opt-ins left off (W005, W021): that is the
+# decision above. With DJANGO_ALLOW_PLAIN_HTTP=1 its warnings about the redirect,
+# HSTS and the CSRF cookie's Secure flag are what the operator chose; our own check
+# still reports the choice (securityportal.I001) so it stays visible.
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    *(["security.W004", "security.W008", "security.W016"] if ALLOW_PLAIN_HTTP else []),
+]
+
 INSTALLED_APPS = [
     # django.contrib.admin, with the portal's site: sign-in through /login/, members
     # refused. django.contrib.sessions is deliberately absent (SESSION_ENGINE below).
@@ -50,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -75,6 +114,7 @@ MIDDLEWARE = [
     "sessions.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "securityportal.middleware.NoStoreMiddleware",
     # Last: the 405 and 429 pages it makes pass through every middleware above.
     "securityportal.errors.ErrorPageMiddleware",
@@ -93,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
             # |date remembers what it wrote (the security page formats the same
             # timestamps on every view): securityportal.template_dates.
@@ -134,8 +175,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     # A server database costs a connection handshake (and TLS, authentication) per
-    # request without reuse; opening a SQLite file costs next to nothing.
-    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    # request without reuse; opening a SQLite file costs next to nothing. Not under
+    # runserver or DEBUG: runserver answers each request in a new thread, and a kept
+    # connection outlives its thread, so they pile up until the server refuses more.
+    RUNSERVER = sys.argv[1:2] == ["runserver"]
+    DATABASES["default"]["CONN_MAX_AGE"] = envint(
+        "CONN_MAX_AGE", 0 if DEBUG or RUNSERVER else 60, minimum=0
+    )
+    # A kept connection the database has since closed is reopened, not a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A database host that drops packets (rather than refusing them) must not hold
     # every request, and /readyz, for the operating system's TCP timeout of minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -196,7 +244,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: this project's store; rows in user_sessions.Session.
 SESSION_ENGINE = "sessions.store"
-SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", HTTPS_ONLY)
 # __Host- makes the browser refuse the cookie unless it is Secure, host-only and
 # Path=/, so a sibling subdomain cannot plant a session cookie (cookie tossing).
 SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
@@ -204,7 +252,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The same prefix for the CSRF cookie: a sibling subdomain that could set it could
+# pair its own token with a forged form (CSRF by cookie tossing). Pages send the
+# token from the page (hx-headers, the form field), never read from this cookie.
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
+CSRF_COOKIE_PATH = "/"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Origins (https://HOST) besides this host's own whose forms may post here, e.g. a
+# sign-in form on the marketing site. Empty: same origin only.
+CSRF_TRUSTED_ORIGINS = envorigins("CSRF_TRUSTED_ORIGINS")
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 SESSION_IDLE_MINUTES_DEFAULT, SESSION_IDLE_MINUTES_MIN, SESSION_IDLE_MINUTES_MAX = bounded_minutes(
@@ -242,6 +298,17 @@ REFRESH_REUSE_GRACE_SECONDS = envint("REFRESH_REUSE_GRACE_SECONDS", 10)
 
 # Client IP: believe this many proxies' X-Forwarded-For entries, and no more.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Behind a proxy that ends TLS, Django sees plain HTTP: believe the proxy's header
+# saying the browser used HTTPS, but only when there is a proxy to believe. Without
+# one, any client could send "X-Forwarded-Proto: https" over plain HTTP and be
+# treated as secure (no redirect to HTTPS). SECURE_PROXY_SSL_HEADER names another
+# header, or is set empty to believe none.
+_proxy_ssl_header = envstr(
+    "SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if TRUSTED_PROXY_COUNT else ""
+).strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 
 # Sign-in defences (SPEC §7). Counters live in the cache: set REDIS_URL so every
 # server process shares them.
@@ -298,11 +365,23 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# WhiteNoise serves static files from the app and project folders directly, so
-# no collectstatic step stands between a checkout and a running portal. Set
-# STATIC_ROOT to collect them (collectstatic) for serving from one folder.
-STATIC_ROOT = envstr("STATIC_ROOT", "") or None
-WHITENOISE_USE_FINDERS = True
+# Production (make serve runs collectstatic): WhiteNoise serves the collected files
+# under names that carry their content's hash, compressed, cacheable for a year.
+# Until collectstatic has run (a fresh checkout, the tests) the storage hands out
+# plain names, and `check --deploy` says so (securityportal.W008). DEBUG (make run)
+# serves the source folders directly, so an edit shows on reload.
+STATIC_ROOT = envstr("STATIC_ROOT", "") or str(BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "securityportal.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@localhost>")
@@ -312,12 +391,28 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@loc
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 65536, minimum=1024)
 CSRF_FAILURE_VIEW = "securityportal.errors.csrf_failure"
 
-# Load balancers and orchestrators probe each process directly over plain HTTP
-# (TLS ends in front of it): redirected, every probe would fail.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy: scripts and styles only from files on this host, so an
+# injected <script>, onclick= or style= does nothing (XSS, CSS exfiltration); no
+# framing (clickjacking), forms post only here, no <base> to hijack relative URLs,
+# no plugins. Only the API's ReDoc page relaxes it, for its run-time styles and its
+# search worker (securityportal.api_docs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 # Every line carries the request id, user id and session id (securityportal.logs);
 # LOG_FORMAT=json writes one JSON object per line for a log collector.

@@ -30,6 +30,7 @@ from sessions.lifecycle import (
     revoke_other_sessions,
     revoke_own_session,
 )
+from sessions.middleware import SIGNED_OUT_CLEAR_SITE_DATA
 from sessions.models import RevokedReason, Session
 from sessions.refresh import rotate_refresh_token, start_api_session
 from sessions.serializers import (
@@ -166,7 +167,11 @@ class LogoutView(SessionManagementView):
             actor=request.user,
             ip=client_ip(request),
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # A browser application calling the API forgets its cached answers too.
+        return Response(
+            status=status.HTTP_204_NO_CONTENT,
+            headers={"Clear-Site-Data": SIGNED_OUT_CLEAR_SITE_DATA},
+        )
 
 
 class SessionListView(SessionManagementView):

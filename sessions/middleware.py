@@ -44,6 +44,15 @@ class SessionMiddleware(DjangoSessionMiddleware):
         request.session = SessionStore(key, client=client)
 
 
+# Sent with every sign-out (page, owner's sign-out of everyone, API): the browser
+# drops cached pages (the back button shows nothing private) and the site's storage
+# (the expiry banner's state). Not "cookies": that clears every cookie of the whole
+# registrable domain, other applications' sign-ins on sibling hosts included, and
+# this browser's device cookie, so each later sign-in would be mailed as a new
+# device. The session cookie itself is deleted by Set-Cookie and its row revoked.
+SIGNED_OUT_CLEAR_SITE_DATA = '"cache", "storage"'
+
+
 def login_url(reason: str) -> str:
     """The login page, with the banner that says why the user is there."""
     return f"{resolve_url(settings.LOGIN_URL)}?reason={reason}"

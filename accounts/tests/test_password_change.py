@@ -312,7 +312,7 @@ def test_a_password_change_without_a_csrf_token_is_refused(alice):
         {
             "username": "alice",
             "password": PASSWORD,
-            "csrfmiddlewaretoken": laptop.cookies["csrftoken"].value,
+            "csrfmiddlewaretoken": laptop.cookies[settings.CSRF_COOKIE_NAME].value,
         },
     )
     phone = browser_for(alice, SAFARI_IPHONE)
@@ -336,10 +336,10 @@ def test_a_password_change_with_the_csrf_token_works(alice):
         {
             "username": "alice",
             "password": PASSWORD,
-            "csrfmiddlewaretoken": laptop.cookies["csrftoken"].value,
+            "csrfmiddlewaretoken": laptop.cookies[settings.CSRF_COOKIE_NAME].value,
         },
     )
-    token = laptop.cookies["csrftoken"].value
+    token = laptop.cookies[settings.CSRF_COOKIE_NAME].value
 
     response = laptop.post(
         "/settings/security/password/", {**change_form(), "csrfmiddlewaretoken": token}

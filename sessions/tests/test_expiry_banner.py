@@ -80,7 +80,7 @@ def csrf_checked_browser_for(username: str) -> Client:
         {
             "username": username,
             "password": PASSWORD,
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME].value,
         },
     )
     assert response.status_code == 302, response.content
@@ -381,7 +381,7 @@ def test_keepalive_needs_a_csrf_token(alice):
         seen_after_refusals = row_of(browser).last_seen_at
         accepted = browser.post(
             "/session/keepalive/",
-            headers={**HTMX, "X-CSRFToken": browser.cookies["csrftoken"].value},
+            headers={**HTMX, "X-CSRFToken": browser.cookies[settings.CSRF_COOKIE_NAME].value},
         )
 
     assert refused.status_code == 403

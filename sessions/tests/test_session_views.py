@@ -462,7 +462,7 @@ def csrf_checked_browser_for(username: str) -> Client:
         {
             "username": username,
             "password": PASSWORD,
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME].value,
         },
     )
     assert response.status_code == 302, response.content
@@ -489,7 +489,8 @@ def test_revoking_with_the_csrf_token_works(alice):
     laptop.get("/settings/security/")
 
     response = laptop.post(
-        revoke_url(phone), headers={**HTMX, "X-CSRFToken": laptop.cookies["csrftoken"].value}
+        revoke_url(phone),
+        headers={**HTMX, "X-CSRFToken": laptop.cookies[settings.CSRF_COOKIE_NAME].value},
     )
 
     assert response.status_code == 200

@@ -1,0 +1,243 @@
+"""Production mode, secure by default: the headers and cookies a browser receives, and
+the settings an operator gets from DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and
+DATABASE_URL alone. The suite itself runs on plain HTTP (conftest.py); these tests turn
+production's redirect back on where they need it."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD, api_login, bearer, run_python
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a-production-key-of-more-than-fifty-random-characters-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+    "DATABASE_URL": "postgres://portal@db.example.com:5432/portal",
+}
+STRICT_POLICY = {
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "object-src 'none'",
+}
+SETTINGS_DUMP = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "redirect": settings.SECURE_SSL_REDIRECT,
+    "hsts": settings.SECURE_HSTS_SECONDS,
+    "hsts_subdomains": settings.SECURE_HSTS_INCLUDE_SUBDOMAINS,
+    "hsts_preload": settings.SECURE_HSTS_PRELOAD,
+    "proxy_header": settings.SECURE_PROXY_SSL_HEADER,
+    "session_cookie": [settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE],
+    "csrf_cookie": [settings.CSRF_COOKIE_NAME, settings.CSRF_COOKIE_SECURE],
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "conn_health_checks": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
+    "static_storage": settings.STORAGES["staticfiles"]["BACKEND"],
+    "finders": settings.WHITENOISE_USE_FINDERS,
+}))
+"""
+
+
+def production_settings(**env: str | None) -> dict:
+    loaded = run_python("-c", SETTINGS_DUMP, **{**PRODUCTION, **env})
+    assert loaded.returncode == 0, loaded.stderr
+    return json.loads(loaded.stdout)
+
+
+def https_browser(user) -> Client:
+    """A browser signed in over HTTPS, as production serves it."""
+    browser = Client()
+    response = browser.post(
+        "/login/", {"username": user.username, "password": PASSWORD}, secure=True
+    )
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def test_production_redirects_plain_http_and_keeps_browsers_on_https_for_a_year():
+    found = production_settings()
+
+    assert found["redirect"] is True
+    assert found["hsts"] == 31_536_000
+    # Opt-in only: they bind every subdomain, and preload cannot be taken back quickly.
+    assert found["hsts_subdomains"] is False
+    assert found["hsts_preload"] is False
+
+
+def test_production_cookies_are_secure_and_host_prefixed():
+    found = production_settings()
+
+    assert found["session_cookie"] == ["__Host-sessionid", True]
+    assert found["csrf_cookie"] == ["__Host-csrftoken", True]
+
+
+def test_production_believes_no_proxy_header_unless_proxies_are_trusted():
+    assert production_settings()["proxy_header"] is None
+    assert production_settings(TRUSTED_PROXY_COUNT="1")["proxy_header"] == [
+        "HTTP_X_FORWARDED_PROTO",
+        "https",
+    ]
+
+
+def test_production_keeps_database_connections_and_checks_them_before_use():
+    found = production_settings()
+
+    assert found["conn_max_age"] == 60
+    assert found["conn_health_checks"] is True
+    assert production_settings(CONN_MAX_AGE="5")["conn_max_age"] == 5
+
+
+def test_development_opens_a_connection_per_request():
+    found = production_settings(DJANGO_DEBUG="1", DJANGO_SECRET_KEY=None)
+
+    # runserver's thread per request would otherwise pile up open connections.
+    assert found["conn_max_age"] == 0
+    assert found["redirect"] is False
+    assert found["hsts"] == 0
+    assert found["session_cookie"] == ["sessionid", False]
+
+
+def test_production_serves_hashed_compressed_static_files_and_development_the_sources():
+    production = production_settings()
+    development = production_settings(DJANGO_DEBUG="1", DJANGO_SECRET_KEY=None)
+
+    assert production["static_storage"].endswith("CompressedManifestStaticFilesStorage")
+    assert production["finders"] is False
+    assert development["static_storage"].endswith(".StaticFilesStorage")
+    assert development["finders"] is True
+
+
+def test_plain_http_is_an_explicit_choice_that_turns_off_redirect_hsts_and_secure_cookies():
+    found = production_settings(DJANGO_ALLOW_PLAIN_HTTP="1")
+
+    assert found["redirect"] is False
+    assert found["hsts"] == 0
+    assert found["session_cookie"] == ["sessionid", False]
+    assert found["csrf_cookie"] == ["csrftoken", False]
+
+
+@pytest.mark.parametrize(
+    ("env", "fix"),
+    [
+        ({"CSRF_TRUSTED_ORIGINS": "portal.example.com"}, "https://HOST[:PORT]"),
+        ({"CSRF_TRUSTED_ORIGINS": "https://portal.example.com/login"}, "no path"),
+        ({"SECURE_HSTS_PRELOAD": "1"}, "SECURE_HSTS_INCLUDE_SUBDOMAINS=1"),
+        ({"SECURE_HSTS_SECONDS": "a year"}, "not a whole number"),
+        ({"SECURE_SSL_REDIRECT": "maybe"}, "set it to 1 or 0"),
+    ],
+)
+def test_a_bad_transport_setting_stops_the_start_naming_the_fix(env, fix):
+    loaded = run_python("-c", SETTINGS_DUMP, **{**PRODUCTION, **env})
+
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured" in loaded.stderr
+    assert fix in loaded.stderr
+
+
+def test_a_plain_http_request_is_redirected_to_https(db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = Client().get("/login/?next=/settings/security/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/login/?next=/settings/security/"
+
+
+def test_a_request_a_trusted_proxy_forwarded_over_https_is_not_redirected(db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    response = Client().get("/login/", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_every_answer_carries_the_browser_protections(db):
+    response = Client().get("/login/", secure=True)
+
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == "max-age=31536000"
+    assert set(response["Content-Security-Policy"].split("; ")) == STRICT_POLICY
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_signed_in_pages_are_never_stored_and_run_under_the_strict_policy(alice):
+    browser = https_browser(alice)
+
+    for path in ("/settings/security/", "/account/security/"):
+        response = browser.get(path, secure=True)
+        assert response.status_code == 200, path
+        assert "no-store" in response["Cache-Control"], path
+        assert set(response["Content-Security-Policy"].split("; ")) == STRICT_POLICY, path
+
+
+def test_api_answers_are_never_stored(alice):
+    tokens = api_login(alice)
+
+    response = bearer(tokens["access"]).get("/api/auth/sessions", secure=True)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_signing_in_sets_host_prefixed_secure_cookies(alice):
+    browser = Client()
+
+    response = browser.post("/login/", {"username": "alice", "password": PASSWORD}, secure=True)
+
+    assert response.status_code == 302
+    session = response.cookies["__Host-sessionid"]
+    assert session["secure"] is True
+    assert session["httponly"] is True
+    assert session["samesite"] == "Lax"
+    assert session["path"] == "/"
+    assert session["domain"] == ""
+    csrf = browser.get("/settings/security/", secure=True).cookies["__Host-csrftoken"]
+    assert csrf["secure"] is True
+    assert csrf["samesite"] == "Lax"
+    assert csrf["path"] == "/"
+    assert csrf["domain"] == ""
+
+
+def test_signing_out_in_the_browser_clears_the_sites_cache_and_storage(alice):
+    browser = https_browser(alice)
+
+    response = browser.post("/logout/", secure=True)
+
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert response.cookies["__Host-sessionid"].value == ""
+
+
+def test_signing_out_through_the_api_clears_the_sites_cache_and_storage(alice):
+    tokens = api_login(alice)
+
+    response = bearer(tokens["access"]).post("/api/auth/logout", secure=True)
+
+    assert response.status_code == 204
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_the_redoc_page_alone_allows_inline_styles_and_never_inline_scripts(db):
+    redoc = Client().get("/api/redoc/", secure=True)
+    swagger = Client().get("/api/docs/", secure=True)
+
+    redoc_policy = set(redoc["Content-Security-Policy"].split("; "))
+    assert "style-src 'self' 'unsafe-inline'" in redoc_policy
+    assert "script-src 'self'" in redoc_policy
+    assert set(swagger["Content-Security-Policy"].split("; ")) == STRICT_POLICY
+    assert b"<script>" not in swagger.content
+    assert b"<style>" not in swagger.content
+    assert b"<style>" not in redoc.content
