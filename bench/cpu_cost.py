@@ -1,0 +1,271 @@
+"""CPU time per signed-in request, in-process, the portal against the stock peers in one run.
+
+    DJANGO_SECRET_KEY=bench .venv-bench/bin/python -m bench.cpu_cost \\
+        --database-url postgres://postgres@127.0.0.1:5432/NAME [--requests 1000 --rounds 3]
+
+On a machine shared with other work, wall-clock throughput (``make bench``) moves
+with the neighbours; the CPU time a request costs its own thread moves far less.
+Each request here goes straight through the project's WSGI handler (no server, no
+test client), as gunicorn's worker calls it, signed in with a cookie or a bearer
+token; the figure is the median thread CPU time of ``--requests`` requests, best of
+``--rounds`` interleaved rounds (every project and request once per round). The
+portal and each stock project (bench/stock_project.py: Django's ``db`` and
+``signed_cookies`` engines, djangorestframework-simplejwt) run in processes of
+their own, on one scratch PostgreSQL database: the portal in its ``public`` schema,
+the peers in a ``stock`` schema (created here). It needs .venv-bench (``make bench``
+creates it) for simplejwt. The ratio is the peer's cost over the portal's: above
+1.0 the portal request is the cheaper one, as req/s ratios read in PERFORMANCE.md.
+
+Worker mode (``--worker``, run in a project's folder): sign in, then answer
+``round`` lines on stdin with one JSON line of medians."""
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[1]
+PASSWORD = "cpu cost bench passphrase"
+CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+STOCK_SCHEMA = "stock"
+
+# name, project, session engine (stock), kind of credential, path
+REQUESTS = [
+    ("portal GET /api/auth/me (bearer)", "portal", None, "bearer", "/api/auth/me"),
+    ("simplejwt GET /api/me/", "stock", "db", "bearer", "/api/me/"),
+    ("portal GET /session/status/ (cookie)", "portal", None, "cookie", "/session/status/"),
+    ("stock db: login_required JSON view", "stock", "db", "cookie", "/me/"),
+    (
+        "stock signed_cookies: login_required JSON view",
+        "stock",
+        "signed_cookies",
+        "cookie",
+        "/me/",
+    ),
+    ("portal GET /settings/security/ (cookie)", "portal", None, "cookie", "/settings/security/"),
+    ("stock db: login_required page", "stock", "db", "cookie", "/page/"),
+    ("stock signed_cookies: login_required page", "stock", "signed_cookies", "cookie", "/page/"),
+]
+# Which peer each portal request is held against (the issue's targets).
+ANCHORS = {
+    "portal GET /api/auth/me (bearer)": ["simplejwt GET /api/me/"],
+    "portal GET /session/status/ (cookie)": [
+        "stock db: login_required JSON view",
+        "stock signed_cookies: login_required JSON view",
+    ],
+    "portal GET /settings/security/ (cookie)": ["stock db: login_required page"],
+}
+
+
+# The worker: one project, signed in, measuring.
+
+
+def _environ(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_USER_AGENT": CHROME,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **headers,
+    }
+
+
+def _credentials(project: str) -> dict[str, dict[str, str]]:
+    """Sign in once through the project's own login form and token endpoint."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    stamp = time.time_ns()
+    fields = {"email": f"{stamp}@bench.example"}
+    if project == "portal":
+        from accounts.models import Account
+
+        fields["account"] = Account.objects.create(name=f"CPU bench {stamp}")
+    user = get_user_model().objects.create_user(f"cpu{stamp}", password=PASSWORD, **fields)
+    body = {"username": user.username, "password": PASSWORD}
+    login, token = (
+        ("/login/", "/api/auth/login")
+        if project == "portal"
+        else (
+            "/accounts/login/",
+            "/api/token/",
+        )
+    )
+    browser = Client(HTTP_HOST="127.0.0.1", HTTP_USER_AGENT=CHROME)
+    assert browser.post(login, body).status_code == 302, "browser sign-in failed"
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME]
+    answer = Client(HTTP_HOST="127.0.0.1").post(token, body, content_type="application/json")
+    assert answer.status_code == 200, f"token sign-in failed: {answer.status_code}"
+    return {
+        "cookie": {"HTTP_COOKIE": f"{cookie.key}={cookie.value}"},
+        "bearer": {"HTTP_AUTHORIZATION": f"Bearer {answer.json()['access']}"},
+    }
+
+
+def _median_cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> float:
+    timings = []
+    statuses: list[str] = []
+    for _ in range(requests):
+        request = {**environ, "wsgi.input": io.BytesIO(b"")}
+        started = time.thread_time()
+        response = handler(request, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(response)
+        response.close()
+        timings.append(time.thread_time() - started)
+    # Every answer a signed-in 200: a refusal would be measured as a cheap request.
+    refused = {status for status in statuses if not status.startswith("200")}
+    assert not refused, (environ["PATH_INFO"], refused)
+    return statistics.median(timings) * 1000
+
+
+def worker(project: str, paths: dict[str, list[str]], requests: int) -> None:
+    sys.path[0] = os.getcwd()
+    import django
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    credentials = _credentials(project)
+    handler = WSGIHandler()
+    environs = {name: _environ(path, credentials[kind]) for name, (kind, path) in paths.items()}
+    for environ in environs.values():
+        _median_cpu_ms(handler, environ, 50)  # warm up: templates, compiled lookups
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        medians = {name: _median_cpu_ms(handler, e, requests) for name, e in environs.items()}
+        print(json.dumps(medians), flush=True)
+
+
+# The parent: start the workers, run interleaved rounds, report.
+
+
+def _stock_schema(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {STOCK_SCHEMA}")
+
+
+def _start(project: str, engine: str | None, args: argparse.Namespace, stock_dir: Path):
+    paths = {
+        name: (kind, path)
+        for name, where, eng, kind, path in REQUESTS
+        if where == project and eng == engine
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "cpu-cost-bench-secret-key"),
+        LOG_LEVEL="ERROR",
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+    )
+    if project == "portal":
+        cwd = PROJECT
+        env.update(
+            DJANGO_SETTINGS_MODULE="securityportal.settings",
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DJANGO_ALLOW_PLAIN_HTTP="1",
+            DATABASE_URL=args.database_url,
+            # As make bench: every request is counted, none refused, and one sign-in
+            # serves the whole run.
+            SESSION_API_RATE="100000000/min",
+            ACCESS_TOKEN_SECONDS="3600",
+            LOGIN_RATE_PER_IP="100000000/min",
+        )
+    else:
+        cwd = stock_dir
+        env.update(
+            DJANGO_SETTINGS_MODULE="stockproject.settings",
+            BENCH_DATABASE_NAME=args.database_url.rsplit("/", 1)[1],
+            BENCH_SESSION_ENGINE=engine,
+            BENCH_TOKEN_SECONDS="3600",
+            PGOPTIONS=f"-c search_path={STOCK_SCHEMA}",
+        )
+    spec = json.dumps({"project": project, "paths": paths, "requests": args.requests})
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", spec],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "ready", f"{project} {engine} did not start"
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.worker:
+        spec = json.loads(args.worker)
+        worker(spec["project"], spec["paths"], spec["requests"])
+        return
+    if not args.database_url.startswith("postgres"):
+        parser.error("--database-url must name a scratch PostgreSQL database")
+
+    from bench.stock_project import write_stock_project
+
+    _stock_schema(args.database_url)
+    stock_dir = write_stock_project(Path(tempfile.mkdtemp()) / "stock")
+    groups = sorted({(where, eng) for _, where, eng, _, _ in REQUESTS}, key=str)
+    workers = [_start(where, eng, args, stock_dir) for where, eng in groups]
+    best: dict[str, float] = {}
+    try:
+        for number in range(args.rounds):
+            # Every other round in reverse, so no project always runs first.
+            for process in workers if number % 2 == 0 else reversed(workers):
+                process.stdin.write("round\n")
+                process.stdin.flush()
+                for name, ms in json.loads(process.stdout.readline()).items():
+                    best[name] = min(ms, best.get(name, ms))
+    finally:
+        for process in workers:
+            process.stdin.close()
+            process.wait(timeout=30)
+
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"{args.requests} requests a round, best of {args.rounds} rounds; "
+        f"load average after the run {load}"
+    )
+    print(f"{'request':50} {'CPU ms':>7}")
+    for name, *_ in REQUESTS:
+        print(f"{name:50} {best[name]:7.3f}")
+    print()
+    for portal, peers in ANCHORS.items():
+        for peer in peers:
+            print(f"{portal} against {peer}: {best[peer] / best[portal]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
