@@ -43,18 +43,19 @@ def test_a_signed_in_browser_request_reads_the_session_once_and_writes_nothing(
     assert_reads_session_with_user_and_account(query["sql"])
 
 
-def test_the_security_page_reads_the_session_once_and_then_only_its_two_lists(alice):
+def test_the_security_page_reads_the_session_once_and_then_only_its_lists(alice):
     browser = browser_for(alice)
 
     with CaptureQueriesContext(connection) as queries:
         response = browser.get("/settings/security/")
 
     assert response.status_code == 200
-    # The session with its user and account, the Active sessions card's list, and
-    # the Recent activity card's page of sign-ins.
-    validation, sessions_list, activity = (q["sql"] for q in queries.captured_queries)
+    # The session with its user and account, the Active sessions card's list, the
+    # sign-in chart's counts per day and the Recent activity card's page of sign-ins.
+    validation, sessions_list, chart, activity = (q["sql"] for q in queries.captured_queries)
     assert_reads_session_with_user_and_account(validation)
     assert "user_sessions_session" in sessions_list
+    assert "audit_loginevent" in chart and "GROUP BY" in chart
     assert "audit_loginevent" in activity
     assert writes(queries) == []
 
