@@ -237,7 +237,9 @@ def csrf_checked_reader() -> Client:
 def confirm(reader: Client, link: str):
     page = reader.get(link)
     assert page.status_code == 200
-    return reader.post(link, {"csrfmiddlewaretoken": reader.cookies[settings.CSRF_COOKIE_NAME].value})
+    return reader.post(
+        link, {"csrfmiddlewaretoken": reader.cookies[settings.CSRF_COOKIE_NAME].value}
+    )
 
 
 def assert_nothing_revoked(intruded) -> None:
@@ -315,7 +317,8 @@ def test_a_replayed_link_finds_the_session_already_ended(intruded):
 
     page = replayer.get(intruded["link"])
     replay = replayer.post(
-        intruded["link"], {"csrfmiddlewaretoken": replayer.cookies[settings.CSRF_COOKIE_NAME].value}
+        intruded["link"],
+        {"csrfmiddlewaretoken": replayer.cookies[settings.CSRF_COOKIE_NAME].value},
     )
 
     assert page.status_code == 200
