@@ -27,7 +27,10 @@ max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 logger_class = "securityportal.serving.AccessLogger"
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# The request id the portal answered with joins this line to the portal's own lines.
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+)
 
 # Believe X-Forwarded-* (the client's address, HTTPS) only from the proxies in
 # front, and only when TRUSTED_PROXY_COUNT says there are some; otherwise any

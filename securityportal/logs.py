@@ -29,9 +29,12 @@ _INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Control characters in a path would let a crafted URL start a fake line in a plain
 # text log (log injection); JSON escapes them by itself.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-# URL parts that are credentials: the "This wasn't me" link carries a signed token
-# that signs a session out, so whoever reads the log could use it.
-_SECRET_URL_KWARGS = frozenset({"token"})
+# A path segment this long is a token, not a name: the "This wasn't me" link
+# (/sessions/disown/<signed token>/) signs a session out, so whoever reads the log
+# could use it. Judged by shape, not by the URL pattern, so a path that never reaches
+# a view (redirected to HTTPS, 404) is redacted too. Session ids (UUIDs, 36
+# characters) stay readable.
+_TOKEN_SEGMENT = re.compile(r"[^/]{40,}")
 CONTEXT_FIELDS = ("request_id", "user_id", "session_id")
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -57,7 +60,7 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        path = loggable_path(request)
+        path = loggable_path(request.path)
         access_log.info(
             "%s %s %s %sms",
             request.method,
@@ -90,13 +93,10 @@ def _request_id(request: HttpRequest) -> str:
     return uuid.uuid4().hex
 
 
-def loggable_path(request: HttpRequest) -> str:
-    """The request's path without its query string, any secret URL part replaced."""
-    path = request.path
-    match = request.resolver_match
-    for name in _SECRET_URL_KWARGS & set(match.kwargs if match else ()):
-        path = path.replace(str(match.kwargs[name]), "[redacted]")
-    return path
+def loggable_path(path: str) -> str:
+    """``path`` (without its query string) with every token-like segment replaced by
+    ``[redacted]``: the one rule for the portal's access line and gunicorn's."""
+    return _TOKEN_SEGMENT.sub("[redacted]", path)
 
 
 def _session_row(request: HttpRequest) -> Any:

@@ -2,21 +2,16 @@
 an access log with nothing in it that could sign anyone in."""
 
 import os
-import re
 from datetime import timedelta
 from typing import Any
 
 from gunicorn.glogging import Logger
 
 from securityportal.env import envint
+from securityportal.logs import loggable_path
 
 # Past this many workers on one host, memory runs out before throughput grows.
 MAX_WORKERS = 12
-
-# A path segment this long is a token, not a name: the "This wasn't me" link
-# (/sessions/disown/<signed token>/) would let anyone who reads the log use it.
-# Session ids (UUIDs, 36 characters) stay readable.
-_TOKEN_SEGMENT = re.compile(r"[^/]{40,}")
 
 
 def worker_count(*, shared_cache: bool) -> int:
@@ -29,11 +24,6 @@ def worker_count(*, shared_cache: bool) -> int:
         return envint("WEB_CONCURRENCY", 1, minimum=1)
     cores = os.cpu_count() or 1
     return envint("WEB_CONCURRENCY", min(2 * cores + 1, MAX_WORKERS), minimum=1)
-
-
-def loggable_path(path: str) -> str:
-    """``path`` with every token-like segment replaced by ``[redacted]``."""
-    return _TOKEN_SEGMENT.sub("[redacted]", path)
 
 
 class AccessLogger(Logger):

@@ -195,8 +195,9 @@ class Servers:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self, database_url: str, redis_url: str = "", **env: str) -> Server:
-        """A gunicorn process (one sync worker, as deployed) of the portal on a free
-        port, over ``database_url`` and, unless empty, the Redis at ``redis_url``."""
+        """A gunicorn process of the portal (one worker with the threads of
+        gunicorn.conf.py, which gunicorn reads from the working folder) on a free port,
+        over ``database_url`` and, unless empty, the Redis at ``redis_url``."""
         port = free_port()
         environment = server_environment(
             # Plain HTTP here: the cookie must not be Secure, or it is never sent back.

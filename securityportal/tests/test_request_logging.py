@@ -8,7 +8,7 @@ import logging
 import re
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from audit.devices import disown_token
 from conftest import PYTHON_CLIENT, api_login, bearer, browser_for, run_python
@@ -101,6 +101,21 @@ def test_a_this_wasnt_me_link_is_logged_without_its_token(alice, json_log):
     assert response.status_code == 200
     line = access_line(json_log, response["X-Request-ID"])
     assert line["path"] == "/sessions/disown/[redacted]/"
+    assert token not in json_log.text
+
+
+def test_a_this_wasnt_me_link_sent_to_https_is_logged_without_its_token(alice, json_log):
+    token = disown_token(api_login(alice)["session"]["id"])
+
+    # The redirect is answered before any view resolves the URL: the rule is the
+    # path's shape, not the route.
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        response = Client().get(f"/sessions/disown/{token}/")
+
+    assert response.status_code == 301
+    assert access_line(json_log, response["X-Request-ID"])["path"] == (
+        "/sessions/disown/[redacted]/"
+    )
     assert token not in json_log.text
 
 

@@ -18,7 +18,8 @@ from conftest import (
     server_environment,
     wait_until_listening,
 )
-from securityportal.serving import MAX_WORKERS, loggable_path, worker_count
+from securityportal.logs import loggable_path
+from securityportal.serving import MAX_WORKERS, worker_count
 
 DISOWN_TOKEN = "eyJzaWQiOiJhYmMifQ:1vQxYz:Zm9yZ2VkLXNpZ25hdHVyZS1vZi1hLWxvbmctbGluaw"
 
@@ -168,7 +169,7 @@ def test_hashed_static_files_are_served_compressed_and_cached_for_good(served):
 def test_gunicorns_access_log_leaves_out_tokens_and_query_strings(served):
     port, log, server = served
 
-    get(port, f"/sessions/disown/{DISOWN_TOKEN}/?email=alice%40acme.example")
+    response = get(port, f"/sessions/disown/{DISOWN_TOKEN}/?email=alice%40acme.example")
     # Stopped, gunicorn has written every line: the last test of the module.
     server.terminate()
     server.wait(timeout=30)
@@ -177,3 +178,6 @@ def test_gunicorns_access_log_leaves_out_tokens_and_query_strings(served):
     assert len(access) == 1
     assert '"GET /sessions/disown/[redacted]/ HTTP/1.1"' in access[0]
     assert "alice" not in access[0]
+    # The same request id as the portal's own lines, to join them.
+    assert access[0].endswith(" " + response.getheader("X-Request-ID"))
+    assert DISOWN_TOKEN not in log.read_text()
