@@ -413,6 +413,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+if DEBUG:
+    # make run only: Django's traceback page styles and scripts itself inline, so it
+    # alone is answered without the policy (securityportal.debug; outermost, so it
+    # sees the header wherever the error arose). Production never installs either.
+    DEFAULT_EXCEPTION_REPORTER = "securityportal.debug.ExceptionReporter"
+    MIDDLEWARE.insert(0, "securityportal.debug.TechnicalErrorPageMiddleware")
 
 # Every line carries the request id, user id and session id (securityportal.logs);
 # LOG_FORMAT=json writes one JSON object per line for a log collector.

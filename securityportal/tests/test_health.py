@@ -1,12 +1,15 @@
 """The probes: /healthz answers without the database or Redis, /readyz names each
 dependency's state. A real PostgreSQL outage is in test_outage_servers.py."""
 
+import os
+
 import pytest
 from django.test import Client
 
 from conftest import empty_redis, free_port, run_python
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
+# Redis database 9, emptied by the tests (SCALE_TEST_REDIS_URL to change it).
+REDIS_TEST_URL = os.environ.get("SCALE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture

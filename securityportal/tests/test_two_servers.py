@@ -3,6 +3,7 @@ one Redis, as two hosts behind a load balancer. Nothing one of them decides may 
 only in its own memory: a revoke, a lockout and a policy change made through one
 hold on the other from its very next request."""
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,7 +22,8 @@ from securityportal.tests.servers import (
 
 pytestmark = pytest.mark.postgres_only
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
+# Redis database 9, emptied by the tests (SCALE_TEST_REDIS_URL to change it).
+REDIS_TEST_URL = os.environ.get("SCALE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PASSWORD = "tangerine lighthouse gravel"
 FAILURE_LIMIT = 5
 
