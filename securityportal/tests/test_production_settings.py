@@ -4,6 +4,8 @@ DATABASE_URL alone. The suite itself runs on plain HTTP (conftest.py); these tes
 production's redirect back on where they need it."""
 
 import json
+import re
+import subprocess
 
 import pytest
 from django.test import Client
@@ -121,6 +123,32 @@ def test_plain_http_is_an_explicit_choice_that_turns_off_redirect_hsts_and_secur
     assert found["hsts"] == 0
     assert found["session_cookie"] == ["sessionid", False]
     assert found["csrf_cookie"] == ["csrftoken", False]
+
+
+def test_the_deploy_checks_pass_on_the_required_variables_alone_once_static_is_collected(
+    tmp_path,
+):
+    def deploy_check(**env: str) -> subprocess.CompletedProcess:
+        return run_python(
+            "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+            **PRODUCTION, STATIC_ROOT=str(tmp_path), **env,
+        )  # fmt: skip
+
+    before = deploy_check()
+    collected = run_python("manage.py", "collectstatic", "--noinput", **PRODUCTION,
+                           STATIC_ROOT=str(tmp_path))  # fmt: skip
+    after = deploy_check()
+    plain_http = deploy_check(DJANGO_ALLOW_PLAIN_HTTP="1")
+
+    # Before collectstatic, the one thing left to do is named, and stops CI.
+    assert before.returncode == 1
+    assert re.findall(r"\((\S+?)\)", before.stderr) == ["securityportal.W008"]
+    assert collected.returncode == 0, collected.stderr
+    assert after.returncode == 0, after.stderr
+    assert "System check identified no issues" in after.stdout
+    # The opt-out is clean at WARNING but still reported, as an Info.
+    assert plain_http.returncode == 0, plain_http.stderr
+    assert "securityportal.I001" in plain_http.stderr
 
 
 @pytest.mark.parametrize(
