@@ -39,4 +39,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "docker/healthcheck.py"]
 
 # gunicorn.conf.py sizes the workers (WEB_CONCURRENCY), threads, timeouts and logs.
-CMD ["gunicorn", "--config", "gunicorn.conf.py"]
+# Each worker's heartbeat file lives in /dev/shm, the container's own tmpfs: in /tmp
+# (the image's disk-backed layer) a slow disk can stall the heartbeat until the
+# arbiter kills a healthy worker, and /dev/shm stays writable with --read-only.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--worker-tmp-dir", "/dev/shm"]
