@@ -2,6 +2,7 @@
 
     DJANGO_SECRET_KEY=bench .venv-bench/bin/python -m bench.cpu_cost \\
         --database-url postgres://postgres@127.0.0.1:5432/NAME [--requests 1000 --rounds 3]
+        [--before REV]
 
 On a machine shared with other work, wall-clock throughput (``make bench``) moves
 with the neighbours; the CPU time a request costs its own thread moves far less.
@@ -15,6 +16,9 @@ their own, on one scratch PostgreSQL database: the portal in its ``public`` sche
 the peers in a ``stock`` schema (created here). It needs .venv-bench (``make bench``
 creates it) for simplejwt. The ratio is the peer's cost over the portal's: above
 1.0 the portal request is the cheaper one, as req/s ratios read in PERFORMANCE.md.
+``--before REV`` adds the portal as committed at REV (exported with ``git archive``,
+in a ``before`` schema of its own) to the same rounds: a change's before and after
+measured side by side.
 
 Worker mode (``--worker``, run in a project's folder): sign in, then answer
 ``round`` lines on stdin with one JSON line of medians."""
@@ -38,6 +42,7 @@ CHROME = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 STOCK_SCHEMA = "stock"
+BEFORE_SCHEMA = "before"
 
 # name, project, session engine (stock), kind of credential, path
 REQUESTS = [
@@ -165,27 +170,42 @@ def worker(project: str, paths: dict[str, list[str]], requests: int) -> None:
 # The parent: start the workers, run interleaved rounds, report.
 
 
-def _stock_schema(database_url: str) -> None:
+def _create_schemas(database_url: str, *names: str) -> None:
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {STOCK_SCHEMA}")
+        for name in names:
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
 
 
-def _start(project: str, engine: str | None, args: argparse.Namespace, stock_dir: Path):
+def _before(name: str, revision: str) -> str:
+    """The name of a portal request measured on the portal as committed at ``revision``."""
+    return name.replace("portal", f"portal@{revision}", 1)
+
+
+def _start(
+    project: str,
+    engine: str | None,
+    args: argparse.Namespace,
+    stock_dir: Path,
+    before_dir: Path | None = None,
+):
+    """A worker of ``project``; with ``before_dir``, the portal exported there (the
+    revision ``--before``), in a schema of its own, its requests named after it."""
     paths = {
-        name: (kind, path)
+        name if before_dir is None else _before(name, args.before): (kind, path)
         for name, where, eng, kind, path in REQUESTS
         if where == project and eng == engine
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
         DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "cpu-cost-bench-secret-key"),
-        LOG_LEVEL="ERROR",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
     if project == "portal":
-        cwd = PROJECT
+        cwd = before_dir or PROJECT
+        if before_dir is not None:
+            env["PGOPTIONS"] = f"-c search_path={BEFORE_SCHEMA}"
         env.update(
             DJANGO_SETTINGS_MODULE="securityportal.settings",
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
@@ -207,15 +227,21 @@ def _start(project: str, engine: str | None, args: argparse.Namespace, stock_dir
             PGOPTIONS=f"-c search_path={STOCK_SCHEMA}",
         )
     spec = json.dumps({"project": project, "paths": paths, "requests": args.requests})
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", spec],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline().strip() == "ready", f"{project} {engine} did not start"
+    # The portal logs as in production (an access line per request, at INFO): its
+    # cost is measured, its lines go to a file rather than the terminal.
+    log = stock_dir.parent / f"{project}-{engine}-{before_dir is not None}.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", spec],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    ready = process.stdout.readline().strip() == "ready"
+    assert ready, f"{project} {engine} did not start: {log.read_text()[-2000:]}"
     return process
 
 
@@ -225,6 +251,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also measure the portal as committed at REV, in the same rounds",
+    )
     args = parser.parse_args()
     if args.worker:
         spec = json.loads(args.worker)
@@ -233,12 +264,21 @@ def main() -> None:
     if not args.database_url.startswith("postgres"):
         parser.error("--database-url must name a scratch PostgreSQL database")
 
+    from bench.run import export_revision
     from bench.stock_project import write_stock_project
 
-    _stock_schema(args.database_url)
-    stock_dir = write_stock_project(Path(tempfile.mkdtemp()) / "stock")
+    _create_schemas(args.database_url, STOCK_SCHEMA, BEFORE_SCHEMA)
+    workdir = Path(tempfile.mkdtemp())
+    stock_dir = write_stock_project(workdir / "stock")
     groups = sorted({(where, eng) for _, where, eng, _, _ in REQUESTS}, key=str)
     workers = [_start(where, eng, args, stock_dir) for where, eng in groups]
+    names = [name for name, *_ in REQUESTS]
+    anchors = dict(ANCHORS)
+    if args.before:
+        before_dir = export_revision(args.before, workdir / "before")
+        workers.append(_start("portal", None, args, stock_dir, before_dir))
+        names += [_before(name, args.before) for name, where, *_ in REQUESTS if where == "portal"]
+        anchors.update({_before(name, args.before): peers for name, peers in ANCHORS.items()})
     best: dict[str, float] = {}
     try:
         for number in range(args.rounds):
@@ -259,10 +299,10 @@ def main() -> None:
         f"load average after the run {load}"
     )
     print(f"{'request':50} {'CPU ms':>7}")
-    for name, *_ in REQUESTS:
+    for name in names:
         print(f"{name:50} {best[name]:7.3f}")
     print()
-    for portal, peers in ANCHORS.items():
+    for portal, peers in anchors.items():
         for peer in peers:
             print(f"{portal} against {peer}: {best[peer] / best[portal]:.2f}x")
 

@@ -162,10 +162,16 @@ def method_text(args: argparse.Namespace) -> str:
   are set by [bench/load.lua](../bench/load.lua), which also counts every answer that
   is not 2xx: any such answer fails the run (wrk itself counts a redirect to the login
   page as a success).
-- Servers: gunicorn, {WORKERS} sync workers for every variant, DEBUG off,
-  `CONN_MAX_AGE=60`, PostgreSQL databases `{variants.PORTAL_DATABASE}` and
+- Servers: gunicorn, {WORKERS} sync workers for every variant, one gunicorn
+  configuration for all ([bench/gunicorn_bench.conf.py](../bench/gunicorn_bench.conf.py):
+  no gunicorn access log, no worker replaced during the run; not the portal's
+  deployment file), plain HTTP, DEBUG off, `CONN_MAX_AGE=60` with
+  `CONN_HEALTH_CHECKS` (a `SELECT 1` before a request's first statement, as the
+  portal's settings), PostgreSQL databases `{variants.PORTAL_DATABASE}` and
   `{variants.STOCK_DATABASE}` created and dropped by the run, a private Redis
-  (no persistence) on a free port for the Redis variants.
+  (no persistence) on a free port for the Redis variants. The portal writes its own
+  access line per request (`securityportal.logs`, at INFO to its log file), as in
+  production; the peers write none.
 - {args.rounds} interleaved rounds (every request once per round, like requests next
   to each other, the order reversed every other round); the best round of each
   request is reported, every round is listed below with the CPU that other work on the
@@ -189,8 +195,10 @@ def method_text(args: argparse.Namespace) -> str:
   JSON view and a `login_required` template page); djangorestframework-simplejwt
   (`JWTAuthentication` + `IsAuthenticated`, a ModelSerializer of the user) in the same
   generated project; a no-auth JSON view of that project as the ceiling.
-- Settings the bench changes on the portal: `SESSION_API_RATE` is raised so the
-  per-user API throttle still counts every request but never refuses the load;
+- Settings the bench changes on the portal: `DJANGO_ALLOW_PLAIN_HTTP=1` (the
+  peers' plain HTTP: no redirect to HTTPS, cookies without Secure);
+  `SESSION_API_RATE` is raised so the per-user API throttle still counts every
+  request but never refuses the load;
   `ACCESS_TOKEN_SECONDS` (and simplejwt's `ACCESS_TOKEN_LIFETIME`) is an hour so one
   sign-in serves the run (the sessions card shows the same sessions in every round);
   e-mail goes to the dummy backend."""

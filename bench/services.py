@@ -21,6 +21,11 @@ PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_USER = "postgres"
 WORKERS = 2
+# The one gunicorn configuration of every server. Without --config, gunicorn reads
+# gunicorn.conf.py from the folder it runs in: the portal's deployment (an access
+# line per request, a worker replaced every thousand requests), which the peers'
+# folders do not have.
+GUNICORN_CONFIG = Path(__file__).with_name("gunicorn_bench.conf.py")
 # Variables of the operator's shell that would change what the servers do.
 _FOREIGN_ENV_PREFIXES = ("DJANGO_", "SESSION_", "JWT_", "DATABASE_URL", "SQLITE_PATH", "REDIS_")
 
@@ -169,6 +174,8 @@ class Server:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         args = [
             gunicorn,
+            "--config",
+            str(GUNICORN_CONFIG),
             "--workers",
             str(WORKERS),
             "--worker-class",

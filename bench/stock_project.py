@@ -63,8 +63,10 @@ DATABASES = {
         "USER": "postgres",
         "HOST": "127.0.0.1",
         "PORT": "5432",
-        # As the portal's settings: one connection per worker, kept between requests.
+        # As the portal's settings: one connection per worker, kept between requests,
+        # checked with a round trip before a request first uses it.
         "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends." + os.environ["BENCH_SESSION_ENGINE"]

@@ -12,7 +12,7 @@ from bench.web import API_CLIENT, CHROME, Reply, obtain_token, send, sign_in_wit
 PORTAL_DATABASE = "sp_bench_portal"
 STOCK_DATABASE = "sp_bench_stock"
 USERNAME = "bench"
-PORTAL_SESSION_COOKIE = "__Host-sessionid"  # DEBUG off: Secure, so __Host- prefixed
+PORTAL_SESSION_COOKIE = "sessionid"  # plain HTTP, as the peers: not Secure, no __Host-
 STOCK_SESSION_COOKIE = "sessionid"
 STOCK_ENGINES = ("db", "cached_db", "signed_cookies")
 # Access tokens of both APIs live this long: one sign-in per server serves the run.
@@ -88,6 +88,9 @@ def portal_server(setup: Setup, name: str, redis: bool) -> Server:
         DJANGO_SECRET_KEY=setup.secret_key,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url(PORTAL_DATABASE),
+        # Served over plain HTTP, as the peers are: without it every request would be
+        # redirected to HTTPS.
+        DJANGO_ALLOW_PLAIN_HTTP="1",
         # The per-user API throttle still counts every request (its cache round trips
         # are part of the cost); it must not refuse the load itself.
         SESSION_API_RATE="100000000/min",

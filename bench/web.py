@@ -1,7 +1,6 @@
 """A small HTTP client for signing in and checking answers: no redirects followed (a
-redirect to the login page must show as one), cookies kept by hand (the portal's are
-Secure and __Host- prefixed, which a standard cookie jar will not send over plain HTTP
-to 127.0.0.1)."""
+redirect to the login page must show as one), cookies kept by hand (a standard cookie
+jar would not send a Secure or __Host- prefixed one over plain HTTP to 127.0.0.1)."""
 
 import http.client
 import json
