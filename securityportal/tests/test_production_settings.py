@@ -43,6 +43,8 @@ print(json.dumps({
     "conn_health_checks": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
     "static_storage": settings.STORAGES["staticfiles"]["BACKEND"],
     "finders": settings.WHITENOISE_USE_FINDERS,
+    "csrf_trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
+    "silenced": settings.SILENCED_SYSTEM_CHECKS,
 }))
 """
 
@@ -71,6 +73,26 @@ def test_production_redirects_plain_http_and_keeps_browsers_on_https_for_a_year(
     # Opt-in only: they bind every subdomain, and preload cannot be taken back quickly.
     assert found["hsts_subdomains"] is False
     assert found["hsts_preload"] is False
+
+
+def test_hsts_binds_subdomains_and_the_preload_list_only_when_asked():
+    found = production_settings(SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1")
+
+    assert found["hsts_subdomains"] is True
+    assert found["hsts_preload"] is True
+    # Django's own warnings about the two opt-ins are no longer silenced.
+    assert "security.W005" not in found["silenced"]
+    assert "security.W021" not in found["silenced"]
+    assert set(production_settings()["silenced"]) == {"security.W005", "security.W021"}
+
+
+def test_hsts_opt_ins_reach_the_header(db, settings):
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+
+    response = Client().get("/login/", secure=True)
+
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
 def test_production_cookies_are_secure_and_host_prefixed():
@@ -187,6 +209,30 @@ def test_a_request_a_trusted_proxy_forwarded_over_https_is_not_redirected(db, se
 
     assert response.status_code == 200
     assert response["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_a_form_posted_from_a_trusted_origin_is_accepted_and_from_another_refused(db, settings):
+    assert production_settings(CSRF_TRUSTED_ORIGINS="https://www.example.com")[
+        "csrf_trusted_origins"
+    ] == ["https://www.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://www.example.com"]
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/login/", secure=True)
+    form = {
+        "username": "nobody",
+        "password": "not the password",
+        "csrfmiddlewaretoken": browser.cookies[settings.CSRF_COOKIE_NAME].value,
+    }
+
+    trusted = browser.post("/login/", form, secure=True, HTTP_ORIGIN="https://www.example.com")
+    # Cross-site request forgery from a site the operator did not name.
+    forged = browser.post("/login/", form, secure=True, HTTP_ORIGIN="https://evil.example")
+
+    # The sign-in was answered on its merits (a wrong password), not refused.
+    assert trusted.status_code == 200
+    assert b"The username or password is incorrect." in trusted.content
+    assert forged.status_code == 403
+    assert b"The username or password is incorrect." not in forged.content
 
 
 def test_every_answer_carries_the_browser_protections(db):
