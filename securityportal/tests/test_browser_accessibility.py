@@ -122,10 +122,14 @@ def reauth_page(chromium, base_url: str, **options) -> Iterator[tuple[str, Page]
 
 
 def api_docs(chromium, base_url: str, **options) -> Iterator[tuple[str, Page]]:
+    """Swagger UI and ReDoc: the vendors' markup under our page and stylesheet."""
     page = chromium.new_context(**options).new_page()
     page.goto(f"{base_url}/api/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_be_visible()
-    yield "API docs", page
+    expect(page.locator(".swagger-ui .opblock-summary").first).to_be_visible()
+    yield "API docs (Swagger UI)", page
+    page.goto(f"{base_url}/api/redoc/")
+    expect(page.locator(".redoc-wrap [id^='operation/']").first).to_be_visible()
+    yield "API docs (ReDoc)", page
     page.context.close()
 
 
@@ -145,6 +149,7 @@ def test_no_page_has_a_serious_accessibility_violation_or_scrolls_sideways(
     for name, page in chain(
         every_page(chromium, live_server.url, **options),
         reauth_page(chromium, live_server.url, **options),
+        api_docs(chromium, live_server.url, **options),
     ):
         seen.append(name)
         problems = serious_accessibility_violations(page)
@@ -160,7 +165,7 @@ def test_no_page_has_a_serious_accessibility_violation_or_scrolls_sideways(
         "".join(f"{name}: {len(found.get(name, []))}\n" for name in seen)
         + "".join(f"\n{name}\n  " + "\n  ".join(problems) for name, problems in found.items())
     )
-    assert len(seen) == 17
+    assert len(seen) == 19
     assert found == {}
 
 
