@@ -1,5 +1,8 @@
-"""The owner page in a real browser: presets lock and unlock the custom inputs, and the
-two sign-out dialogs say different things, and "Show more people" appends in place."""
+"""The owner page in a real browser: presets lock and unlock the custom inputs, the two
+sign-out dialogs say different things, "Show more people" appends in place, and the
+list's times keep up."""
+
+import re
 
 import pytest
 from django.utils import timezone
@@ -84,3 +87,20 @@ def test_show_more_people_appends_the_next_page_in_place(chromium, live_server, 
     expect(people.last).to_contain_text("alice@acme.example")
     expect(page.get_by_role("link", name="Show more people")).to_have_count(0)
     expect(page).to_have_url(f"{live_server.url}/account/security/")
+
+
+def test_who_is_signed_in_keeps_its_times_up_to_date_without_a_reload(
+    chromium, live_server, alice
+):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    page.clock.install()
+    page.goto(f"{live_server.url}/account/security/")
+    page.evaluate("window.stillThisPage = true")
+    times = page.get_by_role("region", name="Who is signed in").locator("time")
+    expect(times).to_have_count(2)  # active, last signed in
+
+    page.clock.fast_forward("05:00")
+
+    expect(times.first).to_have_text(re.compile(r"^5\xa0minutes ago$"))
+    expect(times.last).to_have_text(re.compile(r"^5\xa0minutes ago$"))
+    assert page.evaluate("window.stillThisPage") is True

@@ -1,4 +1,7 @@
-"""The Recent activity card in a real browser: failures and successes, and "Load more"."""
+"""The Recent activity card in a real browser: failures and successes, "Load more", and
+relative times that keep up."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -35,4 +38,27 @@ def test_a_failed_sign_in_shows_in_recent_activity_and_older_ones_load_in_place(
     card.get_by_role("link", name="Load more").click()
     expect(rows).to_have_count(14)
     expect(card.get_by_role("link", name="Load more")).to_have_count(0)
+    assert laptop.evaluate("window.stillThisPage") is True
+
+
+def test_activity_times_move_on_without_a_reload_in_rows_loaded_later_too(
+    chromium, live_server, alice
+):
+    for _ in range(12):
+        LoginEvent.objects.create(
+            user=alice, username="alice", channel="api", success=True, device="backup-job"
+        )
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    laptop.clock.install()
+    laptop.reload()
+    laptop.evaluate("window.stillThisPage = true")
+    card = laptop.get_by_role("region", name="Recent activity")
+    card.get_by_role("link", name="Load more").click()
+    times = card.locator(".activity-row time")
+    expect(times).to_have_count(13)
+
+    laptop.clock.fast_forward("05:00")
+
+    expect(times.first).to_have_text(re.compile(r"^5\xa0minutes ago$"))
+    expect(times.last).to_have_text(re.compile(r"^5\xa0minutes ago$"))
     assert laptop.evaluate("window.stillThisPage") is True
