@@ -26,9 +26,18 @@ def test_changing_the_password_signs_out_the_other_device_and_keeps_this_one(
     card.get_by_label("New password", exact=True).fill("too short")
     expect(card.get_by_text("3 more characters needed.")).to_be_visible()
     card.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    expect(card.get_by_text("3 more characters needed.")).to_have_count(0)
     card.get_by_label("Confirm new password").fill(NEW_PASSWORD + "!")
-    expect(card.get_by_text("The two new passwords do not match yet.")).to_be_visible()
+    mismatch = card.get_by_text("The two new passwords do not match yet.")
+    expect(mismatch).to_be_visible()
+    # Shown to see the typo, then masked again before sending.
+    reveal = card.locator("[aria-controls=id_new_password2]")
+    reveal.click()
+    expect(card.get_by_label("Confirm new password")).to_have_attribute("type", "text")
     card.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    expect(mismatch).to_have_count(0)
+    reveal.click()
+    expect(card.get_by_label("Confirm new password")).to_have_attribute("type", "password")
     card.get_by_role("button", name="Change password").click()
 
     expect(
