@@ -9,8 +9,8 @@ one JSON object; the default is plain text."""
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 # What a proxy's id may look like: UUIDs, hex, ULIDs, nginx's $request_id. Anything
 # else is replaced, so a forged header cannot smuggle line breaks or markup into a
 # log line (log injection) or grow every line by kilobytes.
@@ -59,6 +60,8 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
+        if not access_log.isEnabledFor(logging.INFO):
+            return response
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         path = loggable_path(request.path)
         access_log.info(
@@ -86,11 +89,15 @@ def _end_request_context(**kwargs: Any) -> None:
 
 def _request_id(request: HttpRequest) -> str:
     # A client could pick its own id to collide with another request's; only our
-    # own proxies, which set or overwrite the header, are believed.
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    if settings.TRUSTED_PROXY_COUNT and _INCOMING_REQUEST_ID.fullmatch(incoming):
-        return incoming
-    return uuid.uuid4().hex
+    # own proxies, which set or overwrite the header, are believed. Read from META:
+    # request.headers would copy every header of every request to find this one.
+    if settings.TRUSTED_PROXY_COUNT:
+        incoming = request.META.get(_REQUEST_ID_META, "")
+        if _INCOMING_REQUEST_ID.fullmatch(incoming):
+            return incoming
+    # 128 random bits in 32 hex digits, as uuid4().hex wrote them, for a third of
+    # its cost.
+    return secrets.token_hex(16)
 
 
 def loggable_path(path: str) -> str:

@@ -114,7 +114,8 @@ MIDDLEWARE = [
     "sessions.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy built once per process.
+    "securityportal.middleware.ContentSecurityPolicyMiddleware",
     "securityportal.middleware.NoStoreMiddleware",
     # Last: the 405 and 429 pages it makes pass through every middleware above.
     "securityportal.errors.ErrorPageMiddleware",

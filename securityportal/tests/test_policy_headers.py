@@ -1,0 +1,66 @@
+"""The protections every answer carries, JSON and the banner's poll included, though the
+policy is built once per process: a changed setting still reaches the next answer, and a
+view's own policy or cache header still wins where it should."""
+
+from csp.constants import NONE, SELF
+from django.test import Client
+
+from conftest import api_login, bearer, browser_for
+from securityportal.tests.test_production_settings import STRICT_POLICY
+
+
+def policy(response, header: str = "Content-Security-Policy") -> set[str]:
+    return set(response[header].split("; "))
+
+
+def test_an_api_answer_runs_under_the_strict_policy_and_is_never_stored(alice):
+    # JSON opened as a document (a link, a frame) is still a page of this origin:
+    # the policy stops it being framed (clickjacking) or running anything.
+    response = bearer(api_login(alice)["access"]).get("/api/auth/me")
+
+    assert response.status_code == 200
+    assert policy(response) == STRICT_POLICY
+    assert response["Cache-Control"] == "no-store, private"
+    assert response["X-Frame-Options"] == "DENY"
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_banners_poll_runs_under_the_strict_policy_and_is_never_stored(alice):
+    response = browser_for(alice).get("/session/status/")
+
+    assert response.status_code == 200
+    assert b'id="session-banner"' in response.content
+    assert policy(response) == STRICT_POLICY
+    assert response["Cache-Control"] == "no-store, private"
+
+
+def test_a_view_that_sets_its_own_cache_header_is_still_never_stored(db):
+    response = Client().get("/healthz")
+
+    assert response.status_code == 200
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"no-store", "private"} <= directives
+
+
+def test_a_changed_policy_reaches_the_next_answer(db, settings):
+    assert policy(Client().get("/login/")) == STRICT_POLICY
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": [NONE]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"script-src": [SELF]}}
+    response = Client().get("/login/")
+
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert policy(response, "Content-Security-Policy-Report-Only") == {
+        "default-src 'self'",
+        "script-src 'self'",
+    }
+
+
+def test_a_policy_that_excludes_a_prefix_leaves_only_that_prefix_without_it(db, settings):
+    settings.CONTENT_SECURITY_POLICY = {
+        **settings.CONTENT_SECURITY_POLICY,
+        "EXCLUDE_URL_PREFIXES": ["/healthz"],
+    }
+
+    assert "Content-Security-Policy" not in Client().get("/healthz")
+    assert policy(Client().get("/login/")) == STRICT_POLICY
