@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -46,14 +47,18 @@ def reauthenticate(request: HttpRequest, *, password: str) -> None:
     rotated: a copy of the cookie taken before this moment stops working."""
     confirm_password(request, user=request.user, password=password)
     request.session[REAUTHENTICATED_AT] = timezone.now().isoformat()
-    request.session.cycle_key()
-    events.record(
-        "session.reauthenticated",
-        user=request.user,
-        actor=request.user,
-        target=f"session:{request.session.current_row().pk}",
-        ip=client_ip(request),
-    )
+    # The new key and its audit row commit together. Alone, the rotation would sign
+    # the browser out (the error answer never carries the new cookie) unrecorded.
+    # The password check stays outside: a wrong guess is counted whatever follows.
+    with transaction.atomic():
+        request.session.cycle_key()
+        events.record(
+            "session.reauthenticated",
+            user=request.user,
+            actor=request.user,
+            target=f"session:{request.session.current_row().pk}",
+            ip=client_ip(request),
+        )
 
 
 @dataclass

@@ -1,14 +1,15 @@
 """Every audited state change commits with its audit row or not at all: with the audit
 table refusing inserts (a PostgreSQL trigger, so the database itself fails), each
-revoke, bulk sign-out, password change and policy change leaves everything as it
-was, and the user is told to try again (503) rather than shown a stack trace.
+revoke, bulk sign-out, password change, policy change and password confirmation
+(sudo mode) leaves everything as it was, and the user is told to try again (503) rather than shown a stack trace.
 
 No test transaction wraps these tests: each request's own transaction is the real,
 outermost one, as in production."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 
@@ -211,3 +212,29 @@ def test_a_policy_change_whose_audit_row_fails_keeps_the_old_policy(
     # Not applied to the signed-in sessions either: they keep the default limits.
     limits = Session.objects.filter(user=alice).values_list("idle_timeout", flat=True)
     assert set(limits) == {timedelta(minutes=60)}
+
+
+def test_a_password_confirmation_whose_audit_row_fails_keeps_the_session_as_it_was(
+    alice, bob, fail_audit_writes
+):
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as clock:
+        owner = page_client(alice)
+        api_login(bob)
+        live = set(Session.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        key_hashes = set(Session.objects.values_list("key_hash", flat=True))
+        clock.shift(timedelta(minutes=20))  # past REAUTH_MINUTES: the password is asked
+        fail_audit_writes()
+
+        assert_told_to_retry_page(
+            owner.post(
+                "/account/security/revoke-sessions/",
+                {"scope": "others", "reauth_password": PASSWORD},
+            )
+        )
+
+    # Nobody signed out, and the browser's key not rotated, which would have signed
+    # it out (the new cookie never reached it) with no audit row saying why.
+    assert set(Session.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True)) == (
+        live
+    )
+    assert set(Session.objects.values_list("key_hash", flat=True)) == key_hashes
