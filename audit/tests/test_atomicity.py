@@ -1,7 +1,8 @@
 """Every audited state change commits with its audit row or not at all: with the audit
 table refusing inserts (a PostgreSQL trigger, so the database itself fails), each
 revoke, bulk sign-out, password change, policy change and password confirmation
-(sudo mode) leaves everything as it was, and the user is told to try again (503) rather than shown a stack trace.
+(sudo mode) leaves everything as it was, and the user is told to try again (503)
+rather than shown a stack trace.
 
 No test transaction wraps these tests: each request's own transaction is the real,
 outermost one, as in production."""
