@@ -1,16 +1,36 @@
 """Sign-ins per day: the activity chart on the security page (a user's own) and on the
 owner page (the account's), drawn on the server as SVG."""
 
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
+from redis.exceptions import RedisError
 
 from accounts.models import Account, User
 from audit.models import LoginEvent
 
+logger = logging.getLogger(__name__)
+
 DAYS = 30
+# The settled days' counts live in a cache of their own, so that a chart per user and
+# per account never pushes the sign-in lockout counters out of the default cache (an
+# evicted counter would lift a lockout early).
+CACHE_ALIAS = "charts"
+CACHE_PREFIX = "sign-in-chart"
+# Every entry carries the generation it was written under; forget_settled_days
+# replaces the generation, and an entry of another one is counted afresh.
+GENERATION_KEY = f"{CACHE_PREFIX}:generation"
+# A day is settled, and its counts kept, this long after it ended: an attempt stamped
+# just before midnight whose transaction commits just after, or stamped by a server
+# whose clock runs a little behind, still lands in a day read from the table.
+SETTLED_AFTER = timedelta(minutes=5)
+CACHE_ERRORS = (RedisError, OSError)
 
 # The drawing, in the SVG's own units: the page scales the whole picture to its width.
 WIDTH = 400
@@ -151,17 +171,46 @@ def daily_sign_ins(
     """Successful and failed sign-in attempts per UTC day over the ``days`` days up to and
     including ``now``'s, of ``user`` or of everyone in ``account`` (exactly one of them).
 
-    One aggregate query whatever the number of events, bounded by the (user or account,
-    created_at) index; days without attempts are filled in with zeros here."""
+    A day that has ended never changes (attempts are stamped with the moment they
+    happen), so the counts of the settled days are kept in the "charts" cache and only
+    the others are counted: one aggregate query, bounded by the (user or account,
+    created_at) index, over today alone when the cache holds the rest and over the
+    whole window when it holds nothing. Days without attempts are zeros."""
     if (user is None) == (account is None):
         raise TypeError("daily_sign_ins needs a user or an account, not both")
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, time.min, tzinfo=UTC)
-    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
-    owner = Q(user=user) if user is not None else Q(account=account)
+    every_day = [first + timedelta(days=offset) for offset in range(days)]
+    settled = [day for day in every_day if day < (now - SETTLED_AFTER).astimezone(UTC).date()]
+    owner, key = (
+        (Q(user=user), f"{CACHE_PREFIX}:user:{user.pk}")
+        if user is not None
+        else (Q(account=account), f"{CACHE_PREFIX}:account:{account.pk}")
+    )
+    generation, remembered = _remembered(key, settled)
+    since = min(day for day in every_day if day not in remembered)
+    counts = {**remembered, **_count_per_day(owner, since=since, through=today)}
+    if generation is not None and any(day >= since for day in settled):
+        _remember(key, generation, {day: counts.get(day, (0, 0)) for day in settled}, days=days)
+    return SignInChart(days=[Day(day, *counts.get(day, (0, 0))) for day in every_day])
+
+
+def forget_settled_days() -> None:
+    """Count every chart's days afresh from now on: for when attempts were deleted
+    (purge_audit), which is the only way a settled day's count can change."""
+    if CACHE_ALIAS in settings.CACHES:
+        caches[CACHE_ALIAS].set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+
+
+def _count_per_day(owner: Q, *, since: date, through: date) -> dict[date, tuple[int, int]]:
+    """(succeeded, failed) of ``owner`` per UTC day, for the days from ``since`` through
+    ``through``, both whole; days without attempts are left out."""
     rows = (
-        LoginEvent.objects.filter(owner, created_at__gte=start, created_at__lt=end)
+        LoginEvent.objects.filter(
+            owner,
+            created_at__gte=datetime.combine(since, time.min, tzinfo=UTC),
+            created_at__lt=datetime.combine(through + timedelta(days=1), time.min, tzinfo=UTC),
+        )
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
         .annotate(
@@ -170,13 +219,37 @@ def daily_sign_ins(
         )
         .order_by("day")
     )
-    counted = {row["day"]: (row["succeeded"], row["failed"]) for row in rows}
-    return SignInChart(
-        days=[
-            Day(
-                first + timedelta(days=offset),
-                *counted.get(first + timedelta(days=offset), (0, 0)),
-            )
-            for offset in range(days)
-        ]
-    )
+    return {row["day"]: (row["succeeded"], row["failed"]) for row in rows}
+
+
+def _remembered(key: str, settled: list[date]) -> tuple[str | None, dict[date, tuple[int, int]]]:
+    """The cache's generation, and the counts it holds under ``key`` for the ``settled``
+    days. No generation when the cache cannot be reached: nothing is written then."""
+    if CACHE_ALIAS not in settings.CACHES:
+        return None, {}
+    charts = caches[CACHE_ALIAS]
+    try:
+        found = charts.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY)
+        if generation is None:
+            # First use, or the cache lost it: a new generation, so counts written under
+            # one that was forgotten (and perhaps since purged) are never trusted.
+            charts.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+            return charts.get(GENERATION_KEY), {}
+    except CACHE_ERRORS as error:
+        logger.warning("Sign-in chart counted in full, cache unreachable: %s", error)
+        return None, {}
+    entry = found.get(key)
+    if entry is None or entry[0] != generation:
+        return generation, {}
+    return generation, {day: entry[1][day] for day in settled if day in entry[1]}
+
+
+def _remember(
+    key: str, generation: str, counts: dict[date, tuple[int, int]], *, days: int
+) -> None:
+    try:
+        # Until the last of these days has left the window.
+        caches[CACHE_ALIAS].set(key, (generation, counts), timeout=(days + 1) * 24 * 3600)
+    except CACHE_ERRORS as error:
+        logger.warning("Sign-in chart's settled days not kept, cache unreachable: %s", error)

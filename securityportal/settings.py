@@ -216,9 +216,24 @@ if REDIS_URL:
             "OPTIONS": REDIS_OPTIONS,
             "TIMEOUT": SESSION_CACHE_SECONDS,
         },
+        # The sign-in charts' counts of days that have ended (audit.chart).
+        "charts": {
+            "BACKEND": "securityportal.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Apart from the default, which holds the sign-in lockout counters: one entry
+        # per account and per user that looks at its chart must never evict those.
+        "charts": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "charts",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
+    }
 
 # Authentication
 AUTH_USER_MODEL = "accounts.User"

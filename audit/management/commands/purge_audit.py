@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from audit import chart
 from audit.models import AuditEvent, LoginEvent
 from securityportal.purge import add_batch_size_argument, delete_in_batches
 
@@ -53,9 +54,14 @@ class Command(BaseCommand):
         add_batch_size_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        cutoff, age = cutoff_for(options["older_than"], timezone.now())
+        now = timezone.now()
+        cutoff, age = cutoff_for(options["older_than"], now)
+        deleted = {}
         for model, name in ((AuditEvent, "audit events"), (LoginEvent, "sign-in events")):
-            deleted = delete_in_batches(
+            deleted[model] = delete_in_batches(
                 model.objects.filter(created_at__lt=cutoff), batch_size=options["batch_size"]
             )
-            self.stdout.write(f"Deleted {deleted} {name} older than {age}.")
+            self.stdout.write(f"Deleted {deleted[model]} {name} older than {age}.")
+        if deleted[LoginEvent] and cutoff > now - timedelta(days=chart.DAYS):
+            # Sign-ins of days the charts keep counted are gone: count them afresh.
+            chart.forget_settled_days()
