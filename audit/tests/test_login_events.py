@@ -588,9 +588,9 @@ def test_the_card_marks_success_failure_ip_device_and_new_devices(clock, alice):
     assert "Chrome 131 on macOS · 127.0.0.1" in again
     assert f"Firefox 133 on Windows · {CAFE_IP}" in failed
     assert "Wrong username or password" in failed
-    assert 'title="3 Mar 2025, 09:04:00 UTC">2\xa0minutes ago</time>' in again
-    assert 'title="3 Mar 2025, 09:03:00 UTC">3\xa0minutes ago</time>' in new
-    assert 'title="3 Mar 2025, 09:00:00 UTC">6\xa0minutes ago</time>' in failed
+    assert 'title="3 Mar 2025, 09:04:00 UTC" data-relative>2\xa0minutes ago</time>' in again
+    assert 'title="3 Mar 2025, 09:03:00 UTC" data-relative>3\xa0minutes ago</time>' in new
+    assert 'title="3 Mar 2025, 09:00:00 UTC" data-relative>6\xa0minutes ago</time>' in failed
     assert 'datetime="2025-03-03T09:00:00+00:00"' in failed
     assert [e.new_device for e in LoginEvent.objects.order_by("-id")] == [False, True, False]
 
