@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -76,7 +77,11 @@ class LoginView(auth_views.LoginView):
         return context
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
-        response = super().form_valid(form)
+        # The new session and its sign-in records (the login event, a new device's
+        # audit row) commit together: a failed audit write leaves no session behind,
+        # and the device stays new, so its alert goes out on the next sign-in.
+        with transaction.atomic():
+            response = super().form_valid(form)
         remember_device(self.request, response)
         return response
 

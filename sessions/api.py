@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.auth import user_logged_in
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from redis.exceptions import RedisError
@@ -105,12 +106,16 @@ class LoginView(ApiView):
             )
         except SignInRefused as refused:
             raise _refusal(refused) from None
-        pair = start_api_session(
-            user=user, client=ClientInfo.from_request(request), now=timezone.now()
-        )
-        # The same signal a browser sign-in sends (last_login, audit), with the
-        # new API session, which has no cookie store to find it in.
-        user_logged_in.send(sender=type(user), request=request, user=user, session=pair.session)
+        # The session and its sign-in records commit together (as LoginView's).
+        with transaction.atomic():
+            pair = start_api_session(
+                user=user, client=ClientInfo.from_request(request), now=timezone.now()
+            )
+            # The same signal a browser sign-in sends (last_login, audit), with the
+            # new API session, which has no cookie store to find it in.
+            user_logged_in.send(
+                sender=type(user), request=request, user=user, session=pair.session
+            )
         return Response(TokenPairOutput(pair).data)
 
 

@@ -1,8 +1,8 @@
 """Every audited state change commits with its audit row or not at all: with the audit
 table refusing inserts (a PostgreSQL trigger, so the database itself fails), each
-revoke, bulk sign-out, password change, policy change and password confirmation
-(sudo mode) leaves everything as it was, and the user is told to try again (503)
-rather than shown a stack trace.
+revoke, bulk sign-out, password change, policy change, password confirmation (sudo
+mode) and sign-in from a new device leaves everything as it was, and the user is
+told to try again (503) rather than shown a stack trace.
 
 No test transaction wraps these tests: each request's own transaction is the real,
 outermost one, as in production."""
@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Account
-from audit.models import AuditEvent
+from audit.models import AuditEvent, LoginEvent
 from conftest import PASSWORD, api_login, bearer, browser_for
 from sessions.models import Session
 
@@ -239,3 +239,28 @@ def test_a_password_confirmation_whose_audit_row_fails_keeps_the_session_as_it_w
         live
     )
     assert set(Session.objects.values_list("key_hash", flat=True)) == key_hashes
+
+
+def test_a_sign_in_from_a_new_device_whose_audit_row_fails_starts_no_session(
+    alice, fail_audit_writes
+):
+    sessions = Session.objects.count()
+    fail_audit_writes()
+
+    assert_told_to_retry_json(
+        Client().post(
+            "/api/auth/login",
+            {"username": "alice", "password": PASSWORD},
+            content_type="application/json",
+        )
+    )
+    assert_told_to_retry_page(
+        Client(raise_request_exception=False).post(
+            "/login/", {"username": "alice", "password": PASSWORD}
+        )
+    )
+
+    assert Session.objects.count() == sessions
+    # No successful sign-in on record either: the next one from these devices is
+    # still new, so the "New sign-in" alert the failed write never sent goes out then.
+    assert not LoginEvent.objects.filter(user=alice, success=True).exists()
