@@ -5,6 +5,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import caches
@@ -57,25 +58,31 @@ class Day:
         return self.succeeded + self.failed
 
 
+def _svg_number(value: float) -> str:
+    """``value`` as an SVG attribute takes it: two decimals at most and a decimal
+    point whatever the language (a localized comma would read as a separator)."""
+    return str(round(value, 2))
+
+
 @dataclass(frozen=True)
 class Bar:
-    """One day drawn: failures stacked on successes, in the SVG's units."""
+    """One day drawn: failures stacked on successes, in the SVG's units, written out."""
 
     day: Day
-    x: float
-    width: float
-    succeeded_y: float
-    succeeded_height: float
-    failed_y: float
-    failed_height: float
+    x: str
+    width: str
+    succeeded_y: str
+    succeeded_height: str
+    failed_y: str
+    failed_height: str
 
 
 @dataclass(frozen=True)
 class Tick:
-    """A label on an axis, at ``position`` in the SVG's units."""
+    """A label on an axis, at ``position`` in the SVG's units, written out."""
 
     label: str
-    position: float
+    position: str
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,12 @@ class SignInChart:
         most = max((day.total for day in self.days), default=0)
         return max(2, most + most % 2)
 
-    @property
+    @cached_property
     def bars(self) -> list[Bar]:
+        """Worked out once per chart: the drawing and ``date_ticks`` both read them."""
         slot = PLOT_WIDTH / len(self.days)
         per_count = PLOT_HEIGHT / self.scale_top
+        width = _svg_number(slot * BAR_SHARE)
         bars = []
         for index, day in enumerate(self.days):
             succeeded_height = day.succeeded * per_count
@@ -133,12 +142,12 @@ class SignInChart:
             bars.append(
                 Bar(
                     day=day,
-                    x=round(LEFT + index * slot + slot * (1 - BAR_SHARE) / 2, 2),
-                    width=round(slot * BAR_SHARE, 2),
-                    succeeded_y=round(succeeded_y, 2),
-                    succeeded_height=round(succeeded_height, 2),
-                    failed_y=round(succeeded_y - failed_height, 2),
-                    failed_height=round(failed_height, 2),
+                    x=_svg_number(LEFT + index * slot + slot * (1 - BAR_SHARE) / 2),
+                    width=width,
+                    succeeded_y=_svg_number(succeeded_y),
+                    succeeded_height=_svg_number(succeeded_height),
+                    failed_y=_svg_number(succeeded_y - failed_height),
+                    failed_height=_svg_number(failed_height),
                 )
             )
         return bars
@@ -148,18 +157,18 @@ class SignInChart:
         """0, half and the top of the scale, up the left-hand side."""
         top = self.scale_top
         return [
-            Tick(label=str(count), position=round(self.baseline - count * PLOT_HEIGHT / top, 2))
+            Tick(label=str(count), position=_svg_number(self.baseline - count * PLOT_HEIGHT / top))
             for count in (0, top // 2, top)
         ]
 
     @property
     def date_ticks(self) -> list[Tick]:
-        """The first, middle and last day, under their bars."""
+        """The first, middle and last day, under the middle of their bars."""
         bars = self.bars
         return [
             Tick(
                 label=f"{bar.day.date.day} {bar.day.date:%b}",
-                position=round(bar.x + bar.width / 2, 2),
+                position=_svg_number(float(bar.x) + float(bar.width) / 2),
             )
             for bar in (bars[0], bars[len(bars) // 2], bars[-1])
         ]

@@ -176,9 +176,19 @@ def test_the_bars_stand_on_the_baseline_and_the_busiest_day_reaches_the_top(alic
     chart = daily_sign_ins(user=alice, now=NOW)
     today = chart.bars[-1]
 
+    # The coordinates as the SVG reads them.
+    succeeded_y, succeeded_height, failed_y, failed_height = (
+        float(written)
+        for written in (
+            today.succeeded_y,
+            today.succeeded_height,
+            today.failed_y,
+            today.failed_height,
+        )
+    )
     assert chart.scale_top == 2
-    assert today.succeeded_y + today.succeeded_height == chart.baseline
-    assert today.failed_y + today.failed_height == today.succeeded_y
+    assert succeeded_y + succeeded_height == chart.baseline
+    assert failed_y + failed_height == succeeded_y
     assert today.failed_y == chart.count_ticks[-1].position
     assert [tick.label for tick in chart.date_ticks] == ["1 Mar", "16 Mar", "30 Mar"]
 
