@@ -1,12 +1,14 @@
 """The sign-in chart: successful and failed attempts per UTC day over the last 30 days,
 a user's own on /settings/security/ and the account's on /account/security/."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import translation
 
 from audit.chart import daily_sign_ins, forget_settled_days
 from audit.models import LoginEvent
@@ -213,6 +215,25 @@ def test_the_security_page_draws_the_users_own_chart_with_a_table_of_its_numbers
     assert '<time datetime="2026-03-28">Sat 28 Mar</time></th><td>0</td><td>1</td>' in html
     assert '<th scope="row">Total</th><td>1</td><td>1</td>' in html
     assert 'style="' not in html
+
+
+def test_the_drawing_keeps_decimal_points_in_a_language_that_writes_decimal_commas(alice):
+    attempt(alice, at=NOW)
+    attempt(alice, at=NOW, success=False)
+    attempt(alice, at=NOW - timedelta(days=1))
+    browser = browser_for(alice)
+
+    with translation.override("de"):
+        response = browser.get("/settings/security/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    drawn = re.findall(
+        r'<rect class="chart-\w+" x="([^"]*)" y="([^"]*)" width="([^"]*)" height="([^"]*)"/>', html
+    )
+    assert len(drawn) == 3
+    # A comma in a coordinate would read as a separator: the bar would not be drawn.
+    assert all(re.fullmatch(r"\d+(\.\d+)?", number) for bar in drawn for number in bar)
 
 
 def test_the_owner_page_draws_the_accounts_chart(alice, bob, carol):
