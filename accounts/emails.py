@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from accounts.models import User
@@ -14,13 +15,22 @@ logger = logging.getLogger(__name__)
 def send_security_email(
     user: User, *, subject: str, template: str, context: dict[str, Any]
 ) -> None:
-    """Send ``template`` (plain text) to ``user``. A mail server that is down must not
-    undo a sign-in or a password change, so a failure is logged, not raised."""
+    """Send ``template`` (plain text) to ``user`` once the current transaction commits.
+
+    Rendered now, while the action's rows are at hand; sent after the commit, so a
+    sign-in or password change that rolls back is never reported as done, and a slow
+    mail server holds no transaction (or its row locks) open. A mail server that is
+    down must not undo the action either: a failure is logged, not raised."""
     if not user.email:
         return
     body = render_to_string(template, {"user": user, **context})
-    try:
-        send_mail(subject, body, None, [user.email])
-    except Exception:
-        # The address is not a secret, but the log needs no more than the user id.
-        logger.exception("Security e-mail %r to user %s could not be sent", subject, user.pk)
+    address, user_id = user.email, user.pk
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:
+            # SMTP errors can quote the address; the log needs no more than the user id.
+            logger.exception("Security e-mail %r to user %s could not be sent", subject, user_id)
+
+    transaction.on_commit(send, robust=True)

@@ -14,6 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
 from accounts.forms import ChangePasswordForm
@@ -32,7 +33,10 @@ from securityportal import settings as production_settings
 from sessions.models import RevokedReason, Session
 from sessions.store import SessionStore
 
-pytestmark = pytest.mark.django_db
+# The e-mails leave when the action's transaction commits: no test transaction
+# wraps these tests, so each request's own transaction is the outermost one and
+# commits (or rolls back) as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "a brand new lengthy passphrase"
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/settings/security/"}
@@ -479,6 +483,20 @@ def test_set_password_and_save_in_code_ends_every_session_as_a_password_change(
     assert event.ip is None
     assert event.details == {"revoked_count": 3}
     assert not AuditEvent.objects.filter(action="session.revoked").exists()
+
+
+class RolledBack(Exception):
+    """Raised inside a transaction to undo everything done in it."""
+
+
+def test_a_password_change_that_rolls_back_is_not_emailed(alice, three_sessions):
+    with pytest.raises(RolledBack), transaction.atomic():
+        response = three_sessions["a"].post("/settings/security/password/", change_form())
+        assert response.status_code == 302
+        raise RolledBack
+
+    # No "password changed" for a change that never happened.
+    assert_nothing_changed(alice, three_sessions)
 
 
 def test_a_password_change_leaves_other_users_signed_in(alice, bob):

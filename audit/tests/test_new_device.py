@@ -10,6 +10,7 @@ import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 
 from audit.models import AuditEvent, LoginEvent
@@ -22,9 +23,13 @@ from conftest import (
     api_login,
     bearer,
     browser_for,
+    free_port,
 )
 
-pytestmark = pytest.mark.django_db
+# The e-mails leave when the action's transaction commits: no test transaction
+# wraps these tests, so each request's own transaction is the outermost one and
+# commits (or rolls back) as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # The audit app sits below sessions in the import layers, so even its tests reach
 # the session rows through the app registry rather than an import.
@@ -207,6 +212,44 @@ def test_the_email_holds_no_secret(alice):
     for cookie in laptop.cookies.values():
         assert cookie.value not in message.body
     assert PASSWORD not in message.body
+
+
+class RolledBack(Exception):
+    """Raised inside a transaction to undo everything done in it."""
+
+
+def test_a_sign_in_that_rolls_back_is_not_emailed_and_its_device_stays_new(alice):
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        sign_in(laptop)
+        raise RolledBack
+
+    assert not LoginEvent.objects.filter(success=True).exists()
+    assert new_device_events() == []
+    # No "new sign-in" for a sign-in that never happened...
+    assert new_device_mails() == []
+    # ...and the device is still new, so its next sign-in is the one e-mailed.
+    sign_in(laptop)
+    assert last_sign_in().new_device is True
+    assert len(new_device_mails()) == 1
+
+
+def test_a_mail_server_that_is_down_never_undoes_a_sign_in(alice, settings, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    laptop = Client(HTTP_USER_AGENT=CHROME_MAC)
+
+    sign_in(laptop)
+
+    assert is_signed_in(laptop)
+    assert last_sign_in().new_device is True
+    assert len(new_device_events()) == 1
+    [record] = [r for r in caplog.records if r.name == "accounts.emails"]
+    assert record.getMessage() == (
+        f"Security e-mail {NEW_DEVICE_SUBJECT!r} to user {alice.pk} could not be sent"
+    )
+    assert alice.email not in caplog.text
 
 
 # The "This wasn't me" link

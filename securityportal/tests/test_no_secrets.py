@@ -15,7 +15,10 @@ from audit.models import AuditEvent, LoginEvent
 from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT, SAFARI_IPHONE, bearer
 from sessions.models import RefreshToken, Session
 
-pytestmark = pytest.mark.django_db
+# The e-mails leave when the action's transaction commits: no test transaction
+# wraps these tests, so each request's own transaction is the outermost one and
+# commits (or rolls back) as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 WRONG_PASSWORD = "hunter2-but-much-longer-than-that"
