@@ -29,8 +29,14 @@ def send_security_email(
     def send() -> None:
         try:
             send_mail(subject, body, None, [address])
-        except Exception:
-            # SMTP errors can quote the address; the log needs no more than the user id.
-            logger.exception("Security e-mail %r to user %s could not be sent", subject, user_id)
+        except Exception as error:
+            # No traceback: SMTP errors quote the address (SMTPRecipientsRefused), and
+            # the log needs no more than the user id and the kind of failure.
+            logger.error(
+                "Security e-mail %r to user %s could not be sent (%s)",
+                subject,
+                user_id,
+                type(error).__name__,
+            )
 
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(send)

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.forms.renderers import BaseRenderer
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -73,7 +74,7 @@ class SignInForm(AuthenticationForm):
         return self.get_invalid_login_error()
 
 
-class PasswordInput(forms.PasswordInput):
+class DirectPasswordInput(forms.PasswordInput):
     """Django's password input, written out here instead of through the form
     renderer's templates (input.html including attrs.html, two template renders per
     input, half the password card's time; the security page draws three on every
@@ -84,7 +85,7 @@ class PasswordInput(forms.PasswordInput):
         name: str,
         value: object,
         attrs: dict[str, object] | None = None,
-        renderer: object = None,
+        renderer: BaseRenderer | None = None,
     ) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         # Every piece through format_html, which escapes what it is given.
@@ -121,7 +122,7 @@ class ChangePasswordForm(PasswordChangeForm):
         for name, label in labels.items():
             field = self.fields[name]
             field.label = label
-            field.widget = PasswordInput(attrs=field.widget.attrs)
+            field.widget = DirectPasswordInput(attrs=field.widget.attrs)
             field.widget.is_required = field.required
             field.widget.attrs["maxlength"] = str(PASSWORD_MAX)
             field.validators.append(MaxLengthValidator(PASSWORD_MAX))

@@ -4,12 +4,14 @@ e-mail's "This wasn't me" link signs out exactly that session, once, while it is
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from smtplib import SMTPRecipientsRefused
 
 import pytest
 import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.test import Client
 
@@ -248,7 +250,27 @@ def test_a_mail_server_that_is_down_never_undoes_a_sign_in(alice, settings, capl
     [record] = [r for r in caplog.records if r.name == "accounts.emails"]
     assert record.getMessage() == (
         f"Security e-mail {NEW_DEVICE_SUBJECT!r} to user {alice.pk} could not be sent"
+        " (ConnectionRefusedError)"
     )
+    assert record.exc_info is None
+    assert alice.email not in caplog.text
+
+
+class RefusingMailServer(BaseEmailBackend):
+    """A mail server that refuses the recipient, as SMTP does: its error quotes the
+    address."""
+
+    def send_messages(self, messages):
+        raise SMTPRecipientsRefused({messages[0].to[0]: (550, b"5.1.1 unknown")})
+
+
+def test_a_refused_address_is_not_written_to_the_log(alice, settings, caplog):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+
+    sign_in(Client(HTTP_USER_AGENT=CHROME_MAC))
+
+    assert last_sign_in().new_device is True
+    assert "could not be sent (SMTPRecipientsRefused)" in caplog.text
     assert alice.email not in caplog.text
 
 
