@@ -2,10 +2,17 @@
 policy is built once per process: a changed setting still reaches the next answer, and a
 view's own policy or cache header still wins where it should."""
 
+import functools
+
+import pytest
 from csp.constants import NONE, SELF
-from django.test import Client
+from csp.decorators import csp, csp_exempt, csp_replace, csp_update
+from csp.middleware import CSPMiddleware
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 from conftest import api_login, bearer, browser_for
+from securityportal.middleware import ContentSecurityPolicyMiddleware
 from securityportal.tests.test_production_settings import STRICT_POLICY
 
 
@@ -64,3 +71,30 @@ def test_a_policy_that_excludes_a_prefix_leaves_only_that_prefix_without_it(db, 
 
     assert "Content-Security-Policy" not in Client().get("/healthz")
     assert policy(Client().get("/login/")) == STRICT_POLICY
+
+
+@pytest.mark.parametrize("report_only", [False, True])
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        csp_exempt,
+        functools.partial(csp_update, {"img-src": ["https://images.example"]}),
+        functools.partial(csp_replace, {"img-src": ["https://images.example"]}),
+        functools.partial(csp, {"default-src": [NONE]}),
+    ],
+    ids=["exempt", "update", "replace", "own policy"],
+)
+def test_a_view_that_changes_its_policy_is_answered_as_django_csp_answers_it(
+    decorator, report_only, settings
+):
+    # The policy built once per process must never override a view's own: a check
+    # that would break silently if django-csp names a view's change differently.
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": [SELF]}}
+    view = decorator(REPORT_ONLY=report_only)(lambda request: HttpResponse("ok"))
+    ours = ContentSecurityPolicyMiddleware(view)
+    django_csps = CSPMiddleware(view)
+
+    answer, expected = ours(RequestFactory().get("/")), django_csps(RequestFactory().get("/"))
+
+    for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
+        assert answer.get(header) == expected.get(header)
