@@ -105,6 +105,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "securityportal.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The answer's protections before anything that may refuse the request, so a
+    # refusal (a forged Host's 400, a CSRF 403) is framed, scripted and stored no more
+    # than a page is (clickjacking, injection, a shared cache keeping it). Static
+    # files, answered by WhiteNoise above, keep their own long cache headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-csp's, with the policy built once per process.
+    "securityportal.middleware.ContentSecurityPolicyMiddleware",
+    "securityportal.middleware.NoStoreMiddleware",
     "sessions.middleware.SessionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,10 +121,6 @@ MIDDLEWARE = [
     "sessions.middleware.SessionValidationMiddleware",
     "sessions.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # django-csp's, with the policy built once per process.
-    "securityportal.middleware.ContentSecurityPolicyMiddleware",
-    "securityportal.middleware.NoStoreMiddleware",
     # Last: the 405 and 429 pages it makes pass through every middleware above.
     "securityportal.errors.ErrorPageMiddleware",
 ]

@@ -98,3 +98,14 @@ def test_a_view_that_changes_its_policy_is_answered_as_django_csp_answers_it(
 
     for header in ("Content-Security-Policy", "Content-Security-Policy-Report-Only"):
         assert answer.get(header) == expected.get(header)
+
+
+def test_a_request_for_another_host_is_refused_with_the_same_protections(db):
+    # The refusal comes from CommonMiddleware, before any view: a forged Host must not
+    # earn an answer that may be framed, run a script or be kept by a cache.
+    response = Client().get("/login/", HTTP_HOST="attacker.example")
+
+    assert response.status_code == 400
+    assert policy(response) == STRICT_POLICY
+    assert response["Cache-Control"] == "no-store, private"
+    assert response["X-Frame-Options"] == "DENY"
