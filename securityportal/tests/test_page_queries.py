@@ -1,5 +1,6 @@
-"""The security page and the owner page cost the same number of queries whatever the
-number of sessions and sign-in events behind them: no list is read row by row."""
+"""The security page, the owner page and their next pages (activity, who is signed in)
+cost the same number of queries whatever the number of sessions and sign-in events
+behind them: no list is read row by row."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -78,3 +79,21 @@ def test_the_page_costs_the_same_queries_with_1_or_30_sessions_and_0_or_500_even
     assert "0 successful and 0 failed" not in page
     assert " failed sign-in attempts from 1 Mar to 30 Mar 2026." in page
     assert chart_summary(page_again) == chart_summary(page)
+
+
+@pytest.mark.parametrize("path", ["/settings/security/activity/", "/account/security/people/"])
+def test_the_next_pages_cost_the_same_queries_with_1_or_30_sessions_and_0_or_500_events(
+    path, alice, bob
+):
+    with time_machine.travel(NOW, tick=False):
+        browser = browser_for(alice)
+        LoginEvent.objects.all().delete()
+        browser.get(path)
+        alone, lone_page = visit(browser, path)
+        crowd(alice, bob, sessions=29, events=500)
+
+        crowded, page = visit(browser, path)
+
+    assert crowded == alone
+    # The crowd is on the page: more rows than before it came.
+    assert page.count("<li") > lone_page.count("<li")
