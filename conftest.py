@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.test import Client, override_settings
 
 from accounts.models import Account, User
+from audit.chart import forget_settled_days
+from securityportal import cache_backoff
 from securityportal.logs import console_handler
 
 PASSWORD = "correct horse battery staple"
@@ -176,11 +178,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters():
+def fresh_counters(monkeypatch):
     """Lockout and rate-limit counters live in the cache: every test starts at zero. So
-    do the sign-in charts' kept days: the next test's account may have the same id."""
+    do the sign-in charts' kept days: the next test's account may have the same id.
+    And no cache is left alone for an earlier test's Redis that failed."""
     cache.clear()
-    caches["charts"].clear()
+    forget_settled_days()
+    monkeypatch.setattr(cache_backoff, "_unreachable_until", {})
 
 
 class JsonLog:

@@ -11,17 +11,20 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
-from redis.exceptions import RedisError
 
 from accounts.models import Account, User
 from audit.models import LoginEvent
+from securityportal import cache_backoff
+from securityportal.cache_backoff import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 DAYS = 30
-# The settled days' counts live in a cache of their own, so that a chart per user and
-# per account never pushes the sign-in lockout counters out of the default cache (an
-# evicted counter would lift a lockout early).
+# The settled days' counts live in a cache alias of its own. Without Redis it is a
+# process-memory cache apart from the default one, so that a chart per user and per
+# account never evicts a sign-in lockout counter (which would lift a lockout early).
+# With Redis it is the same server as the counters, which never evicts (noeviction)
+# but refuses every write once full: hence the short lifetime below.
 CACHE_ALIAS = "charts"
 CACHE_PREFIX = "sign-in-chart"
 # Every entry carries the generation it was written under; forget_settled_days
@@ -31,7 +34,12 @@ GENERATION_KEY = f"{CACHE_PREFIX}:generation"
 # just before midnight whose transaction commits just after, or stamped by a server
 # whose clock runs a little behind, still lands in a day read from the table.
 SETTLED_AFTER = timedelta(minutes=5)
-CACHE_ERRORS = (RedisError, OSError)
+# How long a chart's kept counts outlive its last view that wrote them. A chart looked
+# at daily rewrites its entry at the first view after each midnight, so it keeps its
+# hits; one looked at less often is counted in full once, as on its first view. The
+# window's 31 days would keep an entry for every user who ever looked, and fill the
+# Redis that the lockout counters need (DEPLOY.md, "Redis memory").
+KEPT_FOR = timedelta(days=2)
 
 # The drawing, in the SVG's own units: the page scales the whole picture to its width.
 WIDTH = 400
@@ -200,13 +208,15 @@ def daily_sign_ins(
     since = min(day for day in every_day if day not in remembered)
     counts = {**remembered, **_count_per_day(owner, since=since, through=today)}
     if generation is not None and any(day >= since for day in settled):
-        _remember(key, generation, {day: counts.get(day, (0, 0)) for day in settled}, days=days)
+        _remember(key, generation, {day: counts.get(day, (0, 0)) for day in settled})
     return SignInChart(days=[Day(day, *counts.get(day, (0, 0))) for day in every_day])
 
 
 def forget_settled_days() -> None:
     """Count every chart's days afresh from now on: for when attempts were deleted
-    (purge_audit), which is the only way a settled day's count can change."""
+    (purge_audit), which is the only way a settled day's count can change, or written
+    into a day that has ended (scripts, tests). Raises CACHE_ERRORS when the cache
+    cannot be reached: the charts then still show the kept counts."""
     if CACHE_ALIAS in settings.CACHES:
         caches[CACHE_ALIAS].set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
 
@@ -233,8 +243,9 @@ def _count_per_day(owner: Q, *, since: date, through: date) -> dict[date, tuple[
 
 def _remembered(key: str, settled: list[date]) -> tuple[str | None, dict[date, tuple[int, int]]]:
     """The cache's generation, and the counts it holds under ``key`` for the ``settled``
-    days. No generation when the cache cannot be reached: nothing is written then."""
-    if CACHE_ALIAS not in settings.CACHES:
+    days. No generation when the cache cannot be reached, or failed in this process
+    within the last RETRY_AFTER_FAILURE_SECONDS: nothing is written then."""
+    if CACHE_ALIAS not in settings.CACHES or not cache_backoff.reachable(CACHE_ALIAS):
         return None, {}
     charts = caches[CACHE_ALIAS]
     try:
@@ -243,9 +254,13 @@ def _remembered(key: str, settled: list[date]) -> tuple[str | None, dict[date, t
         if generation is None:
             # First use, or the cache lost it: a new generation, so counts written under
             # one that was forgotten (and perhaps since purged) are never trusted.
-            charts.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
-            return charts.get(GENERATION_KEY), {}
+            generation = secrets.token_hex(8)
+            if not charts.add(GENERATION_KEY, generation, timeout=None):
+                # Another process wrote one since the read: all must write under it.
+                generation = charts.get(GENERATION_KEY)
+            return generation, {}
     except CACHE_ERRORS as error:
+        cache_backoff.failed(CACHE_ALIAS)
         logger.warning("Sign-in chart counted in full, cache unreachable: %s", error)
         return None, {}
     entry = found.get(key)
@@ -254,11 +269,10 @@ def _remembered(key: str, settled: list[date]) -> tuple[str | None, dict[date, t
     return generation, {day: entry[1][day] for day in settled if day in entry[1]}
 
 
-def _remember(
-    key: str, generation: str, counts: dict[date, tuple[int, int]], *, days: int
-) -> None:
+def _remember(key: str, generation: str, counts: dict[date, tuple[int, int]]) -> None:
     try:
-        # Until the last of these days has left the window.
-        caches[CACHE_ALIAS].set(key, (generation, counts), timeout=(days + 1) * 24 * 3600)
+        caches[CACHE_ALIAS].set(key, (generation, counts), timeout=int(KEPT_FOR.total_seconds()))
     except CACHE_ERRORS as error:
+        # Down, or full: either way the next views count in full without waiting on it.
+        cache_backoff.failed(CACHE_ALIAS)
         logger.warning("Sign-in chart's settled days not kept, cache unreachable: %s", error)

@@ -37,9 +37,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.db import router, transaction
-from redis.exceptions import RedisError
 
 from accounts.models import Account, User
+from securityportal import cache_backoff
+from securityportal.cache_backoff import CACHE_ERRORS
 from sessions.models import Session
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,8 @@ API = "a"
 # (a rolling deploy) never read each other's entries, but each one's revokes still
 # reach the other's entries.
 FORMAT = 1
-# After Redis failed, this process reads sessions from the database for this long
-# instead of waiting on an unreachable server again for every request.
-RETRY_AFTER_FAILURE_SECONDS = 5
 # The largest batch of generations written in one round trip by a bulk end.
 WRITE_BATCH = 1000
-CACHE_ERRORS = (RedisError, OSError)
 
 
 def _attnames(model: type, wanted: set[str]) -> tuple[str, ...]:
@@ -112,9 +109,6 @@ class Ticket:
     read_at: float  # time.monotonic()
 
 
-_unreachable_until = 0.0
-
-
 def enabled() -> bool:
     return ALIAS in settings.CACHES
 
@@ -134,15 +128,16 @@ def _seen_key(kind: str, ident: str) -> str:
 
 
 def _unreachable(error: Exception) -> None:
-    global _unreachable_until
-    _unreachable_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
+    # For the next RETRY_AFTER_FAILURE_SECONDS, this process reads sessions from the
+    # database instead of waiting on an unreachable server for every request.
+    cache_backoff.failed(ALIAS)
     logger.warning("Session cache unreachable, reading sessions from the database: %s", error)
 
 
 def read(kind: str, ident: str) -> tuple[Session | None, Ticket | None]:
     """The live session cached under ``ident``, with its user and account, or None;
     and the ticket ``fill`` needs after the row is read (None: do not fill)."""
-    if not enabled() or time.monotonic() < _unreachable_until:
+    if not enabled() or not cache_backoff.reachable(ALIAS):
         return None, None
     keys = _entry_key(kind, ident), _generation_key(kind, ident), _seen_key(kind, ident)
     try:

@@ -46,15 +46,14 @@ def redis_server():
 
 
 @pytest.fixture
-def session_cache_on(settings, redis_server, monkeypatch):
+def session_cache_on(settings, redis_server):
     """The portal as configured with REDIS_URL: sessions cached in Redis database 5."""
     settings.CACHES = {**settings.CACHES, session_cache.ALIAS: redis_cache(REDIS_TEST_URL)}
-    monkeypatch.setattr(session_cache, "_unreachable_until", 0.0)
     return redis_server
 
 
 @pytest.fixture
-def take_redis_down(settings, monkeypatch):
+def take_redis_down(settings):
     """Call to make Redis unreachable from here on, as for a server configured with
     REDIS_URL whose Redis has stopped (sign-in's counters included)."""
 
@@ -63,7 +62,6 @@ def take_redis_down(settings, monkeypatch):
             "default": redis_cache(UNREACHABLE_REDIS_URL),
             session_cache.ALIAS: redis_cache(UNREACHABLE_REDIS_URL),
         }
-        monkeypatch.setattr(session_cache, "_unreachable_until", 0.0)
 
     return take_down
 
@@ -423,14 +421,13 @@ def test_while_redis_is_down_a_revoked_session_is_still_refused(
 
 
 def test_a_session_cached_before_redis_went_down_is_read_from_the_database(
-    alice, session_cache_on, settings, monkeypatch
+    alice, session_cache_on, settings
 ):
     browser = cached_browser(alice)
     settings.CACHES = {
         **settings.CACHES,
         session_cache.ALIAS: redis_cache(UNREACHABLE_REDIS_URL),
     }
-    monkeypatch.setattr(session_cache, "_unreachable_until", 0.0)
 
     status, queries = statements(browser, "/session/status/")
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit import chart
 from audit.models import AuditEvent, LoginEvent
+from securityportal.cache_backoff import CACHE_ERRORS
 from securityportal.purge import add_batch_size_argument, delete_in_batches
 
 AGE = re.compile(r"(?P<sign>-?)(?P<count>\d+)(?P<unit>[dh])")
@@ -56,12 +57,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         cutoff, age = cutoff_for(options["older_than"], now)
-        deleted = {}
         for model, name in ((AuditEvent, "audit events"), (LoginEvent, "sign-in events")):
-            deleted[model] = delete_in_batches(
+            deleted = delete_in_batches(
                 model.objects.filter(created_at__lt=cutoff), batch_size=options["batch_size"]
             )
-            self.stdout.write(f"Deleted {deleted[model]} {name} older than {age}.")
-        if deleted[LoginEvent] and cutoff > now - timedelta(days=chart.DAYS):
-            # Sign-ins of days the charts keep counted are gone: count them afresh.
-            chart.forget_settled_days()
+            self.stdout.write(f"Deleted {deleted} {name} older than {age}.")
+        if cutoff > now - timedelta(days=chart.DAYS):
+            # Sign-ins of days the charts keep counted may be gone: count them afresh.
+            # Even when this run deleted none: it may be the run again of one whose
+            # deletions the charts could not be told of.
+            try:
+                chart.forget_settled_days()
+            except CACHE_ERRORS as error:
+                raise CommandError(
+                    f"The sign-in records were deleted, but the sign-in charts could not "
+                    f"be told ({error}): they may show the deleted sign-ins for up to "
+                    f"{chart.KEPT_FOR.days} days. Run the purge again once Redis is "
+                    "reachable."
+                ) from error

@@ -1,0 +1,29 @@
+"""Caches in Redis that a request can do without (the session cache, the sign-in
+charts' kept days): once one fails, this process leaves it alone for a while.
+
+A Redis that hangs costs each operation its socket timeout (0.5 s): without the
+pause, every request that reads such a cache would wait that long for it."""
+
+import time
+
+from redis.exceptions import RedisError
+
+# What a cache in Redis raises when the server is down, hung, or refuses a write
+# (full, under maxmemory-policy noeviction).
+CACHE_ERRORS = (RedisError, OSError)
+# After a cache failed, this process does without it for this long instead of
+# waiting on an unreachable server again for every request.
+RETRY_AFTER_FAILURE_SECONDS = 5
+
+# The time.monotonic() until which each cache alias is left alone.
+_unreachable_until: dict[str, float] = {}
+
+
+def reachable(alias: str) -> bool:
+    """False while the cache ``alias`` is left alone after a failure in this process."""
+    return time.monotonic() >= _unreachable_until.get(alias, 0.0)
+
+
+def failed(alias: str) -> None:
+    """The cache ``alias`` just failed: leave it alone for RETRY_AFTER_FAILURE_SECONDS."""
+    _unreachable_until[alias] = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
