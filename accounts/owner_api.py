@@ -341,8 +341,11 @@ class AccountSecurityView(SessionManagementView):
 
 
 class ActiveUsersQuery(serializers.Serializer):
+    # Blank reaches validate_after (DRF would otherwise read "?after=" as no cursor
+    # and serve the first page): a cursor given is a cursor checked.
     after = serializers.CharField(
         required=False,
+        allow_blank=True,
         help_text="The cursor from active_users_next, or from next of the page before.",
     )
 

@@ -154,7 +154,7 @@ def people(request: HttpRequest) -> HttpResponse:
     the page before): its rows for "Show more" (HTMX), or a page of their own."""
     account = _owned_account(request)
     after = None
-    if request.GET.get("after"):
+    if "after" in request.GET:
         try:
             after = PeopleCursor.parse(request.GET["after"])
         except ValueError:

@@ -233,7 +233,7 @@ def test_the_first_page_of_active_users_needs_no_cursor(alice, bob, carol):
     assert {person["username"] for person in response.json()["results"]} == {"alice", "bob"}
 
 
-@pytest.mark.parametrize("after", ["nope", "12-" + "z" * 32, "9" * 30 + "-" + "a" * 32])
+@pytest.mark.parametrize("after", ["", "nope", "12-" + "z" * 32, "9" * 30 + "-" + "a" * 32])
 def test_a_forged_cursor_is_a_400_naming_the_fix(alice, after):
     response = owner_client(alice).get(ACTIVE_USERS, {"after": after})
 
