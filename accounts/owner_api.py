@@ -21,7 +21,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.fields import get_error_detail
+from rest_framework.fields import empty, get_error_detail
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -340,13 +340,25 @@ class AccountSecurityView(SessionManagementView):
         return Response(PolicyChangeOutput(state, context={"you": request.user}).data)
 
 
+class CursorField(serializers.CharField):
+    """A cursor in a query string. DRF reads a blank query parameter ("?after=") as
+    no parameter, which would serve the first page; here blank goes on to the
+    serializer's check and is refused like any other bad cursor: a cursor given is a
+    cursor checked. The OpenAPI document says minLength 1."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def get_value(self, dictionary: Any) -> Any:
+        return dictionary.get(self.field_name, empty)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        return data if data == "" else super().run_validation(data)
+
+
 class ActiveUsersQuery(serializers.Serializer):
-    # Blank reaches validate_after (DRF would otherwise read "?after=" as no cursor
-    # and serve the first page): a cursor given is a cursor checked.
-    after = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="The cursor from active_users_next, or from next of the page before.",
+    after = CursorField(
+        help_text="The cursor from active_users_next, or from next of the page before."
     )
 
     def validate_after(self, value: str) -> PeopleCursor:
