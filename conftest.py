@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,40 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def hung_redis_server() -> Iterator[tuple[dict, list[socket.socket]]]:
+    """A "Redis" that takes connections and never answers: the settings of a cache on
+    it (as REDIS_URL would configure one), and the connections it took, one for each
+    time the portal waited on it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+
+    def take() -> None:
+        while True:
+            try:
+                taken.append(server.accept()[0])
+            except OSError:  # the server closed
+                return
+
+    taker = threading.Thread(target=take, daemon=True)
+    taker.start()
+    try:
+        yield (
+            {
+                "BACKEND": "securityportal.redis_cache.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{server.getsockname()[1]}/12",
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            },
+            taken,
+        )
+    finally:
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        taker.join()
+        for connection in taken:
+            connection.close()
 
 
 def server_environment(**env: str) -> dict[str, str]:

@@ -6,15 +6,14 @@ from django.contrib.auth import user_logged_in
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from redis.exceptions import RedisError
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.lockout import SignInRefused, refusal_text, sign_in_rate
-from accounts.signin import API, sign_in
+from accounts.lockout import SignInRefused, refusal_text
+from accounts.signin import API, sign_in, sign_in_rate_window
 from securityportal.api import (
     ApiView,
     BadRequest,
@@ -76,10 +75,7 @@ class LoginView(ApiView):
     def rate_window_for(self, request: Request) -> Window | None:
         # Sign-in is limited per IP (LOGIN_RATE_PER_IP), not per user: every answer
         # reports that rate, including the 400s and 429s.
-        try:
-            return sign_in_rate(client_ip(request))
-        except (RedisError, OSError):
-            return None
+        return sign_in_rate_window(client_ip(request))
 
     @extend_schema(
         summary="Sign in",

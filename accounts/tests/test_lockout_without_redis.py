@@ -21,7 +21,7 @@ from accounts.tests.test_lockout import (
     fail,
     reasons,
 )
-from conftest import PASSWORD, free_port
+from conftest import PASSWORD, free_port, hung_redis_server
 
 LOCKOUT_SECONDS = 15 * 60
 
@@ -87,3 +87,15 @@ def test_failures_older_than_the_lockout_window_are_not_counted(bob, clock):
     fail(1)
 
     assert api_sign_in("bob", PASSWORD).status_code == 200
+
+
+def test_a_hung_redis_is_waited_on_by_one_attempt_and_the_lockout_still_holds(bob, settings):
+    # A Redis that takes connections and never answers costs each wait its socket
+    # timeout; a burst of guesses must not make every sign-in pay it.
+    with hung_redis_server() as (hung_cache, taken):
+        settings.CACHES = {"default": hung_cache}
+
+        fail(5, sign_in=api_sign_in)
+
+        assert_api_refused(api_sign_in("bob"), "locked_out", LOCKOUT_SECONDS)
+        assert len(taken) == 1

@@ -2,8 +2,6 @@
 others; its numbers stay those of the recorded attempts as sign-ins happen, days pass
 and old attempts are purged."""
 
-import socket
-import threading
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
@@ -15,7 +13,7 @@ from django.utils import timezone
 from audit.chart import daily_sign_ins
 from audit.models import LoginEvent
 from audit.tests.test_sign_in_chart import NOW, attempt, counts_by_day, sign_in
-from conftest import browser_for, free_port
+from conftest import browser_for, free_port, hung_redis_server
 
 pytestmark = pytest.mark.django_db
 
@@ -42,25 +40,9 @@ def redis_cache(port: int) -> dict:
 def hung_redis(settings):
     """The charts' cache on a Redis that takes connections and never answers. Yields
     the connections it took: one for each time a chart waited on it."""
-    server = socket.create_server(("127.0.0.1", 0))
-    taken: list[socket.socket] = []
-
-    def take() -> None:
-        while True:
-            try:
-                taken.append(server.accept()[0])
-            except OSError:  # the server closed
-                return
-
-    taker = threading.Thread(target=take, daemon=True)
-    taker.start()
-    settings.CACHES = {**settings.CACHES, "charts": redis_cache(server.getsockname()[1])}
-    yield taken
-    server.shutdown(socket.SHUT_RDWR)
-    server.close()
-    taker.join()
-    for connection in taken:
-        connection.close()
+    with hung_redis_server() as (hung_cache, taken):
+        settings.CACHES = {**settings.CACHES, "charts": hung_cache}
+        yield taken
 
 
 def recorded(chart, **owner) -> dict[date, tuple[int, int]]:
