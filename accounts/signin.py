@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
+from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,7 +32,7 @@ from securityportal.client import client_ip
 logger = logging.getLogger(__name__)
 
 # The cache holding the lockout and rate counters.
-COUNTERS = "default"
+COUNTERS = DEFAULT_CACHE_ALIAS
 
 BROWSER = "browser"
 API = "api"

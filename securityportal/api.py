@@ -6,9 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.db import DatabaseError
 from django.http import HttpResponse
-from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,8 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from securityportal import ratelimit
+from securityportal import cache_backoff, ratelimit
+from securityportal.cache_backoff import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +62,18 @@ class PerUserThrottle(BaseThrottle):
         if request.user is None:
             return True
         requests, seconds = settings.SESSION_API_RATE
+        # A Redis outage must not turn every API call into a 500: the caller is
+        # signed in (its session was just checked against the database), so the rate
+        # limit is waived while the counters cannot be reached; and after they
+        # failed, for a few seconds without waiting on a Redis that hangs.
+        if not cache_backoff.reachable(DEFAULT_CACHE_ALIAS):
+            return True
         try:
             window = ratelimit.hit(
                 "api-user", str(request.user.pk), limit=requests, seconds=seconds
             )
-        except (RedisError, OSError) as error:
-            # A Redis outage must not turn every API call into a 500: the caller is
-            # signed in (its session was just checked against the database), so
-            # the rate limit is waived while the counters cannot be reached.
+        except CACHE_ERRORS as error:
+            cache_backoff.failed(DEFAULT_CACHE_ALIAS)
             logger.warning("API rate limit not counted, cache unreachable: %s", error)
             return True
         # For the answer's X-RateLimit-* headers (ApiView.finalize_response).
