@@ -8,7 +8,6 @@ through ``user_login_failed`` / ``user_logged_in``: Django sends the first for a
 wrong password; this module sends it for the refusals Django never sees.
 """
 
-import logging
 import math
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,10 +25,7 @@ from accounts.lockout import SignInRefused
 from accounts.models import User
 from audit.models import LoginEvent
 from securityportal import cache_backoff, ratelimit
-from securityportal.cache_backoff import CACHE_ERRORS
 from securityportal.client import client_ip
-
-logger = logging.getLogger(__name__)
 
 # The cache holding the lockout and rate counters.
 COUNTERS = DEFAULT_CACHE_ALIAS
@@ -73,26 +69,23 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     return max(1, math.ceil((last_failure + window - now).total_seconds()))
 
 
-def _counters_reachable() -> bool:
-    return cache_backoff.reachable(COUNTERS)
-
-
-def _counters_failed(error: Exception, consequence: str) -> None:
-    # A Redis that hangs is left alone for a few seconds after it failed, so that an
-    # attacker's burst of attempts does not make every sign-in wait on it.
-    cache_backoff.failed(COUNTERS)
-    logger.warning("Sign-in counters unreachable, %s: %s", consequence, error)
-
-
 def _admit(attempt: lockout.Attempt) -> None:
     """Refuse ``attempt`` if its pair is locked out or over a rate: by the shared
-    counters, or by the trail while they cannot be reached."""
-    if _counters_reachable():
-        try:
-            lockout.admit(attempt)
-            return
-        except CACHE_ERRORS as error:
-            _counters_failed(error, "lockout read from the trail")
+    counters, or by the trail while they cannot be reached. A Redis that hangs is
+    left alone for a few seconds after it failed, so that an attacker's burst of
+    attempts does not make every sign-in wait on it."""
+
+    def admitted() -> bool:
+        lockout.admit(attempt)
+        return True
+
+    if cache_backoff.call(
+        COUNTERS,
+        admitted,
+        otherwise=False,
+        failure="Sign-in counters unreachable, lockout read from the trail",
+    ):
+        return
     wait = lockout_from_trail(attempt)
     if wait is not None:
         raise SignInRefused(SignInRefused.LOCKED_OUT, wait)
@@ -101,24 +94,23 @@ def _admit(attempt: lockout.Attempt) -> None:
 def _count(record: Callable[[lockout.Attempt], None], attempt: lockout.Attempt) -> None:
     """``record`` the outcome in the shared counters, if they can be reached: the
     attempt's LoginEvent is what ``lockout_from_trail`` counts when they cannot."""
-    if not _counters_reachable():
-        return
-    try:
-        record(attempt)
-    except CACHE_ERRORS as error:
-        _counters_failed(error, "outcome not counted")
+    cache_backoff.call(
+        COUNTERS,
+        lambda: record(attempt),
+        otherwise=None,
+        failure="Sign-in counters unreachable, outcome not counted",
+    )
 
 
 def sign_in_rate_window(ip: str | None) -> ratelimit.Window | None:
     """The per-IP sign-in rate, for an answer's rate headers; None while the
     counters cannot be reached (the answer then has none)."""
-    if not _counters_reachable():
-        return None
-    try:
-        return lockout.sign_in_rate(ip)
-    except CACHE_ERRORS as error:
-        _counters_failed(error, "no rate headers")
-        return None
+    return cache_backoff.call(
+        COUNTERS,
+        lambda: lockout.sign_in_rate(ip),
+        otherwise=None,
+        failure="Sign-in counters unreachable, no rate headers",
+    )
 
 
 def _refuse(request: HttpRequest, identifier: str, channel: str, refused: SignInRefused) -> None:

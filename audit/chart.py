@@ -171,14 +171,16 @@ class SignInChart:
 
     @property
     def date_ticks(self) -> list[Tick]:
-        """The first, middle and last day, under the middle of their bars."""
-        bars = self.bars
+        """The first, middle and last day, under the middle of their bars (a bar is
+        centred in its day's slot)."""
+        slot = PLOT_WIDTH / len(self.days)
+        last = len(self.days) - 1
         return [
             Tick(
-                label=f"{bar.day.date.day} {bar.day.date:%b}",
-                position=_svg_number(float(bar.x) + float(bar.width) / 2),
+                label=f"{self.days[index].date.day} {self.days[index].date:%b}",
+                position=_svg_number(LEFT + index * slot + slot / 2),
             )
-            for bar in (bars[0], bars[len(bars) // 2], bars[-1])
+            for index in (0, (last + 1) // 2, last)
         ]
 
 
@@ -270,9 +272,12 @@ def _remembered(key: str, settled: list[date]) -> tuple[str | None, dict[date, t
 
 
 def _remember(key: str, generation: str, counts: dict[date, tuple[int, int]]) -> None:
-    try:
-        caches[CACHE_ALIAS].set(key, (generation, counts), timeout=int(KEPT_FOR.total_seconds()))
-    except CACHE_ERRORS as error:
-        # Down, or full: either way the next views count in full without waiting on it.
-        cache_backoff.failed(CACHE_ALIAS)
-        logger.warning("Sign-in chart's settled days not kept, cache unreachable: %s", error)
+    # Down, or full: either way the next views count in full without waiting on it.
+    cache_backoff.call(
+        CACHE_ALIAS,
+        lambda: caches[CACHE_ALIAS].set(
+            key, (generation, counts), timeout=int(KEPT_FOR.total_seconds())
+        ),
+        otherwise=None,
+        failure="Sign-in chart's settled days not kept, cache unreachable",
+    )

@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from securityportal import cache_backoff, ratelimit
-from securityportal.cache_backoff import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -66,15 +65,15 @@ class PerUserThrottle(BaseThrottle):
         # signed in (its session was just checked against the database), so the rate
         # limit is waived while the counters cannot be reached; and after they
         # failed, for a few seconds without waiting on a Redis that hangs.
-        if not cache_backoff.reachable(DEFAULT_CACHE_ALIAS):
-            return True
-        try:
-            window = ratelimit.hit(
+        window = cache_backoff.call(
+            DEFAULT_CACHE_ALIAS,
+            lambda: ratelimit.hit(
                 "api-user", str(request.user.pk), limit=requests, seconds=seconds
-            )
-        except CACHE_ERRORS as error:
-            cache_backoff.failed(DEFAULT_CACHE_ALIAS)
-            logger.warning("API rate limit not counted, cache unreachable: %s", error)
+            ),
+            otherwise=None,
+            failure="API rate limit not counted, cache unreachable",
+        )
+        if window is None:
             return True
         # For the answer's X-RateLimit-* headers (ApiView.finalize_response).
         view.rate_window = window
