@@ -9,13 +9,14 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from accounts.models import Account, User
 from audit.models import LoginEvent
 from securityportal import cache_backoff
 from securityportal.cache_backoff import CACHE_ERRORS
+from securityportal.compiled import SENTINEL_ID, SENTINEL_TIME, CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,10 @@ class Tick:
 
 @dataclass(frozen=True)
 class SignInChart:
-    days: list[Day]
+    """The days drawn, oldest first. Hashable: equal charts draw the same card, which
+    ``{% sign_in_chart %}`` draws once (audit/templatetags/sign_in_chart.py)."""
+
+    days: tuple[Day, ...]
 
     width = WIDTH
     height = HEIGHT
@@ -201,17 +205,17 @@ def daily_sign_ins(
     first = today - timedelta(days=days - 1)
     every_day = [first + timedelta(days=offset) for offset in range(days)]
     settled = [day for day in every_day if day < (now - SETTLED_AFTER).astimezone(UTC).date()]
-    owner, key = (
-        (Q(user=user), f"{CACHE_PREFIX}:user:{user.pk}")
+    owner, owner_id, key = (
+        ("user", user.pk, f"{CACHE_PREFIX}:user:{user.pk}")
         if user is not None
-        else (Q(account=account), f"{CACHE_PREFIX}:account:{account.pk}")
+        else ("account", account.pk, f"{CACHE_PREFIX}:account:{account.pk}")
     )
     generation, remembered = _remembered(key, settled)
     since = min(day for day in every_day if day not in remembered)
-    counts = {**remembered, **_count_per_day(owner, since=since, through=today)}
+    counts = {**remembered, **_count_per_day(owner, owner_id, since=since, through=today)}
     if generation is not None and any(day >= since for day in settled):
         _remember(key, generation, {day: counts.get(day, (0, 0)) for day in settled})
-    return SignInChart(days=[Day(day, *counts.get(day, (0, 0))) for day in every_day])
+    return SignInChart(days=tuple(Day(day, *counts.get(day, (0, 0))) for day in every_day))
 
 
 def forget_settled_days() -> None:
@@ -223,22 +227,46 @@ def forget_settled_days() -> None:
         caches[CACHE_ALIAS].set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
 
 
-def _count_per_day(owner: Q, *, since: date, through: date) -> dict[date, tuple[int, int]]:
-    """(succeeded, failed) of ``owner`` per UTC day, for the days from ``since`` through
-    ``through``, both whole; days without attempts are left out."""
-    rows = (
-        LoginEvent.objects.filter(
-            owner,
-            created_at__gte=datetime.combine(since, time.min, tzinfo=UTC),
-            created_at__lt=datetime.combine(through + timedelta(days=1), time.min, tzinfo=UTC),
+def _per_day(owner: str) -> CompiledQuery:
+    """(succeeded, failed) of the user or account ``owner_id`` per UTC day from ``since``
+    to before ``until``: one aggregate over the (owner, created_at) index."""
+
+    def build(owner_id: int, since: datetime, until: datetime) -> QuerySet:
+        return (
+            LoginEvent.objects.filter(
+                **{owner: owner_id}, created_at__gte=since, created_at__lt=until
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=UTC))
+            .values("day")
+            .annotate(
+                succeeded=Count("id", filter=Q(success=True)),
+                failed=Count("id", filter=Q(success=False)),
+            )
+            .order_by("day")
         )
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day")
-        .annotate(
-            succeeded=Count("id", filter=Q(success=True)),
-            failed=Count("id", filter=Q(success=False)),
-        )
-        .order_by("day")
+
+    return CompiledQuery(
+        LoginEvent,
+        build,
+        owner_id=(owner, SENTINEL_ID),
+        since=("created_at", SENTINEL_TIME),
+        until=("created_at", SENTINEL_TIME + timedelta(microseconds=1)),
+    )
+
+
+# Every view of a chart runs one: the security page's and the owner page's.
+_PER_DAY = {"user": _per_day("user"), "account": _per_day("account")}
+
+
+def _count_per_day(
+    owner: str, owner_id: int, *, since: date, through: date
+) -> dict[date, tuple[int, int]]:
+    """(succeeded, failed) of the user or account ``owner_id`` per UTC day, for the days
+    from ``since`` through ``through``, both whole; days without attempts are left out."""
+    rows = _PER_DAY[owner].rows(
+        owner_id=owner_id,
+        since=datetime.combine(since, time.min, tzinfo=UTC),
+        until=datetime.combine(through + timedelta(days=1), time.min, tzinfo=UTC),
     )
     return {row["day"]: (row["succeeded"], row["failed"]) for row in rows}
 

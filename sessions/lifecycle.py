@@ -10,6 +10,7 @@ from accounts.models import Account, User
 from accounts.policy import SessionPolicy, effective_policy
 from audit import events
 from securityportal.client import ClientInfo
+from securityportal.compiled import SENTINEL_ID, SENTINEL_TIME, CompiledQuery
 from sessions import cache as session_cache
 from sessions.models import RevokedReason, Session, SessionQuerySet
 
@@ -39,9 +40,20 @@ def open_session(
     )
 
 
+# Every view of the sessions card and of GET /api/sessions runs it.
+_LIVE_FOR_USER = CompiledQuery(
+    Session,
+    lambda user_id, now: (
+        Session.objects.filter(user_id=user_id).live(now).order_by("-last_seen_at")
+    ),
+    user_id=("user", SENTINEL_ID),
+    now=("expire_date", SENTINEL_TIME),
+)
+
+
 def live_sessions_for_user(user: User, now: datetime) -> list[Session]:
     """The user's sessions that can still serve a request, most recently active first."""
-    return list(Session.objects.for_user(user).live(now).order_by("-last_seen_at"))
+    return _LIVE_FOR_USER.rows(user_id=user.pk, now=now)
 
 
 class NotRevocable(Exception):

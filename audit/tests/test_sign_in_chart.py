@@ -46,6 +46,10 @@ def sign_in(username: str, password: str = PASSWORD) -> None:
     )
 
 
+def chart_totals(page: str) -> str:
+    return re.search(r'<th scope="row">Total</th>.*?</tr>', page)[0]
+
+
 def counts_by_day(chart) -> dict[date, tuple[int, int]]:
     return {day.date: (day.succeeded, day.failed) for day in chart.days if day.total}
 
@@ -250,6 +254,36 @@ def test_the_owner_page_draws_the_accounts_chart(alice, bob, carol):
     )
     assert "2 successful and 0 failed sign-in attempts" in html
     assert "Successful and failed sign-ins to Acme per day" in html
+
+
+def test_a_sign_in_after_a_view_is_on_the_next_view(alice):
+    browser = browser_for(alice)
+    first = browser.get("/settings/security/").content.decode()
+
+    sign_in("alice", "not the password")
+    again = browser.get("/settings/security/").content.decode()
+
+    assert "1 successful and 0 failed sign-in attempt from" in first
+    assert "1 successful and 1 failed sign-in attempts from" in again
+    assert '<th scope="row">Total</th><td>1</td><td>1</td>' in again
+
+
+def test_a_chart_of_the_same_numbers_keeps_its_own_words_on_each_page(alice, acme):
+    acme.name = "<b>Acme</b> & Co"
+    acme.save()
+    # alice's sign-ins are all of her account's: her chart and the account's are equal.
+    attempt(alice, at=NOW)
+
+    browser = browser_for(alice)
+
+    own = browser.get("/settings/security/").content.decode()
+    account = browser.get("/account/security/").content.decode()
+
+    assert "Successful and failed sign-ins to your account per day" in own
+    assert chart_totals(own) == chart_totals(account)
+    # The account's name is text in its chart, never markup.
+    assert "Successful and failed sign-ins to &lt;b&gt;Acme&lt;/b&gt; &amp; Co per day" in account
+    assert "<b>Acme</b>" not in account
 
 
 def test_a_member_never_sees_the_accounts_chart(bob):

@@ -4,10 +4,12 @@ behind them: no list is read row by row."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from audit.chart import forget_settled_days
@@ -97,3 +99,27 @@ def test_the_next_pages_cost_the_same_queries_with_1_or_30_sessions_and_0_or_500
     assert crowded == alone
     # The crowd is on the page: more rows than before it came.
     assert page.count("<li") > lone_page.count("<li")
+
+
+@pytest.mark.parametrize("path", ["/settings/security/", "/settings/security/activity/"])
+def test_after_one_visit_the_page_builds_no_sql_only_runs_it(path, alice, bob):
+    """Building a statement from a queryset cost more than PostgreSQL's answer: the
+    page's statements are built once per connection and run with each visit's values."""
+    browser = browser_for(alice)
+    browser.get(path)
+    built = []
+    as_sql = SQLCompiler.as_sql
+
+    def counted(compiler, *args, **kwargs):
+        built.append(compiler.query.model)
+        return as_sql(compiler, *args, **kwargs)
+
+    # Another user's visit: the values change, the statements do not.
+    other = browser_for(bob)
+    with mock.patch.object(SQLCompiler, "as_sql", counted):
+        queries, _ = visit(browser, path)
+        _, page = visit(other, path)
+
+    assert built == []
+    assert queries > 0
+    assert "bob" in page
