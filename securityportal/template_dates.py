@@ -1,5 +1,6 @@
-"""``|date``: Django's filter, remembering what it wrote. A template builtin
-(settings.TEMPLATES), so it is the ``date`` filter of every template.
+"""``|date``: Django's filter, remembering what it wrote; ``{% relative_time %}`` and
+``{% exact_time %}``: the two ways a page writes a moment as a ``<time>`` element. A
+template builtin (settings.TEMPLATES), so they are in every template.
 
 Formatting a datetime walks Django's format machinery (the time zone, the language's
 month names, the format string letter by letter). The security page did that over a
@@ -12,18 +13,24 @@ filter."""
 
 import functools
 from datetime import date as Date
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import defaultfilters
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import template_localtime
 
 register = template.Library()
 
 FORMATTED_REMEMBERED = 4096
+# A moment to the second, with its zone: "7 Dec 2026, 09:30:00 UTC".
+EXACT = "j M Y, H:i:s e"
 
 
 @register.filter(expects_localtime=True, is_safe=False)
@@ -44,3 +51,23 @@ def _formatted(value: Date, zone: tzinfo | None, arg: str | None, language: str 
 def _forget_formatted(**kwargs: Any) -> None:
     # Named formats (DATE_FORMAT, …) and the time zone are settings; tests change them.
     _formatted.cache_clear()
+
+
+@register.simple_tag
+def relative_time(value: datetime) -> SafeString:
+    """``value`` as how long ago it was ("3 minutes ago"), with the exact moment as the
+    element's tooltip; portal.js keeps the words current (``data-relative``)."""
+    local = template_localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}" data-relative>{}</time>',
+        date(local, "c"),
+        date(local, EXACT),
+        naturaltime(local),
+    )
+
+
+@register.simple_tag
+def exact_time(value: datetime) -> SafeString:
+    """``value`` written out to the second, with its zone."""
+    local = template_localtime(value)
+    return format_html('<time datetime="{}">{}</time>', date(local, "c"), date(local, EXACT))
