@@ -2,7 +2,7 @@
 
     DJANGO_SECRET_KEY=bench .venv-bench/bin/python -m bench.cpu_cost \\
         --database-url postgres://postgres@127.0.0.1:5432/NAME [--requests 1000 --rounds 3]
-        [--before REV]
+        [--before REV] [--rows N]
 
 On a machine shared with other work, wall-clock throughput (``make bench``) moves
 with the neighbours; the CPU time a request costs its own thread moves far less.
@@ -18,7 +18,9 @@ creates it) for simplejwt. The ratio is the peer's cost over the portal's: above
 1.0 the portal request is the cheaper one, as req/s ratios read in PERFORMANCE.md.
 ``--before REV`` adds the portal as committed at REV (exported with ``git archive``,
 in a ``before`` schema of its own) to the same rounds: a change's before and after
-measured side by side.
+measured side by side. ``--rows N`` gives the portal's user N more sessions and 2N
+sign-ins, so the security page shows lists as a user of several devices sees them
+(the peers' pages have no lists).
 
 Worker mode (``--worker``, run in a project's folder): sign in, then answer
 ``round`` lines on stdin with one JSON line of medians."""
@@ -41,6 +43,11 @@ CHROME = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
+PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 STOCK_SCHEMA = "stock"
 BEFORE_SCHEMA = "before"
 
@@ -58,6 +65,9 @@ REQUESTS = [
         "/me/",
     ),
     ("portal GET /settings/security/ (cookie)", "portal", None, "cookie", "/settings/security/"),
+    # The portal's layout around a two-button form, nothing else: what every signed-in
+    # page of the portal costs before its own content.
+    ("portal GET /logout/ (cookie): the layout alone", "portal", None, "cookie", "/logout/"),
     ("stock db: login_required page", "stock", "db", "cookie", "/page/"),
     ("stock signed_cookies: login_required page", "stock", "signed_cookies", "cookie", "/page/"),
 ]
@@ -69,6 +79,7 @@ ANCHORS = {
         "stock signed_cookies: login_required JSON view",
     ],
     "portal GET /settings/security/ (cookie)": ["stock db: login_required page"],
+    "portal GET /logout/ (cookie): the layout alone": ["stock db: login_required page"],
 }
 
 
@@ -97,8 +108,46 @@ def _environ(path: str, headers: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _credentials(project: str) -> dict[str, dict[str, str]]:
-    """Sign in once through the project's own login form and token endpoint."""
+def _more_rows(user: Any, rows: int) -> None:
+    """``rows`` more sessions of ``user`` (phones, computers and API clients, each from
+    an address of its own) and twice as many sign-ins over the last days: a page with
+    lists as a user who signs in from several devices sees it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.models import LoginEvent
+    from securityportal.client import ClientInfo
+    from sessions.lifecycle import open_session
+
+    now = timezone.now()
+    agents = [PHONE, FIREFOX, "acme-cli/2.3"]
+    for number in range(rows):
+        open_session(
+            user=user,
+            kind="api" if number % 3 == 2 else "browser",
+            client=ClientInfo(ip=f"198.51.100.{number}", user_agent=agents[number % 3]),
+            now=now - timedelta(minutes=number),
+        )
+    LoginEvent.objects.bulk_create(
+        LoginEvent(
+            user=user,
+            account_id=user.account_id,
+            username=user.username,
+            channel="browser",
+            success=number % 4 != 0,
+            failure_reason="" if number % 4 else "bad_credentials",
+            ip="203.0.113.9",
+            device="Firefox 121 on Windows",
+            created_at=now - timedelta(hours=number),
+        )
+        for number in range(2 * rows)
+    )
+
+
+def _credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
+    """Sign in once through the project's own login form and token endpoint; on the
+    portal, with ``rows`` more sessions and sign-ins behind the user."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -124,6 +173,8 @@ def _credentials(project: str) -> dict[str, dict[str, str]]:
     cookie = browser.cookies[settings.SESSION_COOKIE_NAME]
     answer = Client(HTTP_HOST="127.0.0.1").post(token, body, content_type="application/json")
     assert answer.status_code == 200, f"token sign-in failed: {answer.status_code}"
+    if rows and project == "portal":
+        _more_rows(user, rows)
     return {
         "cookie": {"HTTP_COOKIE": f"{cookie.key}={cookie.value}"},
         "bearer": {"HTTP_AUTHORIZATION": f"Bearer {answer.json()['access']}"},
@@ -146,7 +197,7 @@ def _median_cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> floa
     return statistics.median(timings) * 1000
 
 
-def worker(project: str, paths: dict[str, list[str]], requests: int) -> None:
+def worker(project: str, paths: dict[str, list[str]], requests: int, rows: int) -> None:
     sys.path[0] = os.getcwd()
     import django
     from django.core.handlers.wsgi import WSGIHandler
@@ -154,7 +205,7 @@ def worker(project: str, paths: dict[str, list[str]], requests: int) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    credentials = _credentials(project)
+    credentials = _credentials(project, rows)
     handler = WSGIHandler()
     environs = {name: _environ(path, credentials[kind]) for name, (kind, path) in paths.items()}
     for environ in environs.values():
@@ -226,7 +277,9 @@ def _start(
             BENCH_TOKEN_SECONDS="3600",
             PGOPTIONS=f"-c search_path={STOCK_SCHEMA}",
         )
-    spec = json.dumps({"project": project, "paths": paths, "requests": args.requests})
+    spec = json.dumps(
+        {"project": project, "paths": paths, "requests": args.requests, "rows": args.rows}
+    )
     # The portal logs as in production (an access line per request, at INFO): its
     # cost is measured, its lines go to a file rather than the terminal.
     log = stock_dir.parent / f"{project}-{engine}-{before_dir is not None}.log"
@@ -252,6 +305,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--rows",
+        type=int,
+        default=0,
+        help="give the portal's user this many more sessions, and twice as many sign-ins",
+    )
+    parser.add_argument(
         "--before",
         metavar="REV",
         help="also measure the portal as committed at REV, in the same rounds",
@@ -259,7 +318,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         spec = json.loads(args.worker)
-        worker(spec["project"], spec["paths"], spec["requests"])
+        worker(spec["project"], spec["paths"], spec["requests"], spec["rows"])
         return
     if not args.database_url.startswith("postgres"):
         parser.error("--database-url must name a scratch PostgreSQL database")
