@@ -170,13 +170,16 @@ def _credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
     )
     browser = Client(HTTP_HOST="127.0.0.1", HTTP_USER_AGENT=CHROME)
     assert browser.post(login, body).status_code == 302, "browser sign-in failed"
-    cookie = browser.cookies[settings.SESSION_COOKIE_NAME]
+    assert settings.SESSION_COOKIE_NAME in browser.cookies, "no session cookie"
+    # Every cookie the sign-in left, as a browser sends them: the session's and the CSRF
+    # token's (without the latter each page would mint a new CSRF secret and cookie).
+    cookies = "; ".join(f"{name}={morsel.value}" for name, morsel in browser.cookies.items())
     answer = Client(HTTP_HOST="127.0.0.1").post(token, body, content_type="application/json")
     assert answer.status_code == 200, f"token sign-in failed: {answer.status_code}"
     if rows and project == "portal":
         _more_rows(user, rows)
     return {
-        "cookie": {"HTTP_COOKIE": f"{cookie.key}={cookie.value}"},
+        "cookie": {"HTTP_COOKIE": cookies},
         "bearer": {"HTTP_AUTHORIZATION": f"Bearer {answer.json()['access']}"},
     }
 
