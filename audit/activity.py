@@ -55,19 +55,19 @@ def _newest(events: QuerySet, limit: int) -> QuerySet:
     return events.order_by("-created_at", "-id")[: limit + 1]
 
 
-# Compiled once per page size, as the LIMIT is part of the SQL: the page's one size
-# and the API's few. The first page is on every view of the security page.
+# Compiled once per page size and kind, as the LIMIT is part of the SQL: the page's
+# size and the last few the API was asked for (an API client that varies its limit
+# costs a compile, never a wrong row). The first page is on every view of the
+# security page.
 @lru_cache(maxsize=8)
-def _first_page(limit: int) -> CompiledQuery:
-    return CompiledQuery(
-        LoginEvent,
-        lambda user_id: _newest(LoginEvent.objects.filter(user_id=user_id), limit),
-        user_id=("user", SENTINEL_ID),
-    )
+def _page_query(limit: int, *, after_cursor: bool) -> CompiledQuery:
+    if not after_cursor:
+        return CompiledQuery(
+            LoginEvent,
+            lambda user_id: _newest(LoginEvent.objects.filter(user_id=user_id), limit),
+            user_id=("user", SENTINEL_ID),
+        )
 
-
-@lru_cache(maxsize=8)
-def _page_after(limit: int) -> CompiledQuery:
     def build(user_id: int, created_at: datetime, event_id: int) -> QuerySet:
         # The redundant bound lets the database seek the (user, created_at, id) index
         # to the cursor; the OR alone would make it read every newer row first.
@@ -88,13 +88,13 @@ def _page_after(limit: int) -> CompiledQuery:
 def sign_ins_of(user: User, *, limit: int, after: Cursor | None = None) -> Page:
     """``user``'s sign-in attempts, newest first: ``limit`` of them, older than ``after``."""
     if after is None:
-        rows = _first_page(limit).rows(user_id=user.pk)
+        rows = _page_query(limit, after_cursor=False).rows(user_id=user.pk)
     else:
         # A cursor's id can be past the column's range (cursors come from the query
         # string). Django's own lookup would read that as "every id"; the compiled
         # statement is given the largest id the column holds instead, which no
         # sign-in's id exceeds.
-        rows = _page_after(limit).rows(
+        rows = _page_query(limit, after_cursor=True).rows(
             user_id=user.pk, created_at=after.created_at, event_id=min(after.id, _LARGEST_ID)
         )
     more = len(rows) > limit

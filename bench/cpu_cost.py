@@ -113,6 +113,7 @@ def _more_rows(user: Any, rows: int) -> None:
     an address of its own) and twice as many sign-ins over the last days: a page with
     lists as a user who signs in from several devices sees it."""
     from datetime import timedelta
+    from ipaddress import ip_address
 
     from django.utils import timezone
 
@@ -126,7 +127,9 @@ def _more_rows(user: Any, rows: int) -> None:
         open_session(
             user=user,
             kind="api" if number % 3 == 2 else "browser",
-            client=ClientInfo(ip=f"198.51.100.{number}", user_agent=agents[number % 3]),
+            client=ClientInfo(
+                ip=str(ip_address("10.0.0.1") + number), user_agent=agents[number % 3]
+            ),
             now=now - timedelta(minutes=number),
         )
     LoginEvent.objects.bulk_create(

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 
-# Values no real lookup uses, so that each one found among the compiled parameters
-# is a slot for the value it stands for.
+# Values no statement holds as a constant, so that each one found among the compiled
+# parameters is a slot for the value it stands for. Two slots of one type take
+# different sentinels (SENTINEL_ID - 1, …): a shared one is refused when compiled.
 SENTINEL_ID = -7_316_421
 SENTINEL_TIME = datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
 SENTINEL_TEXT = "\x00sentinel"
@@ -29,16 +31,27 @@ class _Statement:
     """``queryset`` compiled for ``connection``, with the positions of each slot's
     sentinel among its parameters."""
 
-    def __init__(self, queryset: QuerySet, slots: dict[str, tuple[Field, Any]], connection: Any):
+    def __init__(
+        self,
+        queryset: QuerySet,
+        slots: dict[str, tuple[Field, Any]],
+        connection: BaseDatabaseWrapper,
+    ) -> None:
         compiler = queryset.query.get_compiler(connection=connection)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         self.slots = {}
+        taken: set[int] = set()
         for name, (field, sentinel) in slots.items():
             prepared = field.get_db_prep_value(sentinel, connection)
             positions = [index for index, value in enumerate(self.params) if value == prepared]
             if not positions:
                 raise ValueError(f"{name!r} is not a parameter of {self.sql}")
+            # A position claimed twice would take the later slot's value for both: a
+            # user's id replaced by a cursor's, and another user's rows read.
+            if taken.intersection(positions):
+                raise ValueError(f"{name!r} shares its sentinel with another slot")
+            taken.update(positions)
             self.slots[name] = (field, positions)
         select = compiler.select
         self.converters = list(
@@ -48,7 +61,16 @@ class _Statement:
         if klass_info is None:
             query = queryset.query
             self.model = None
-            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            # As Django's ValuesIterable names them.
+            self.names = (
+                list(query.selected)
+                if query.selected
+                else [
+                    *query.extra_select,
+                    *query.values_select,
+                    *query.annotation_select,
+                ]
+            )
             return
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         self.model = klass_info["model"]
@@ -56,9 +78,12 @@ class _Statement:
         self.init_list = [column[0].target.attname for column in select[start:end]]
         self.related_populators = get_related_populators(klass_info, select, connection.alias)
 
-    def run(self, connection: Any, values: dict[str, Any]) -> list[Any]:
+    def run(self, connection: BaseDatabaseWrapper, values: dict[str, Any]) -> list[Any]:
         params = list(self.params)
         for name, (field, positions) in self.slots.items():
+            if values[name] is None:
+                # The queryset would have written IS NULL; "= NULL" matches nothing.
+                raise ValueError(f"{name!r} is None")
             prepared = field.get_db_prep_value(values[name], connection)
             for position in positions:
                 params[position] = prepared
@@ -67,7 +92,7 @@ class _Statement:
             rows = cursor.fetchall()
         return [self._result(list(row), connection) for row in rows]
 
-    def _result(self, row: list[Any], connection: Any) -> Any:
+    def _result(self, row: list[Any], connection: BaseDatabaseWrapper) -> Any:
         for position, (converters, expression) in self.converters:
             for converter in converters:
                 row[position] = converter(row[position], expression, connection)
@@ -83,8 +108,10 @@ class CompiledQuery:
     """A query of ``model`` built by ``build(**values)``, compiled on first use in each
     thread (each has a connection of its own, and a statement keeps its connection's
     converters). ``slots`` name each value: the field it is prepared as, and a
-    sentinel of that field's type (SENTINEL_ID, SENTINEL_TIME, SENTINEL_TEXT) that
-    no real call passes. Give the values by name to ``rows``."""
+    sentinel of that field's type (SENTINEL_ID, SENTINEL_TIME, SENTINEL_TEXT), each
+    slot's its own. ``build`` only passes its arguments into filters: anything it works
+    out from them, or from settings, is fixed by the first call. Give the values by
+    name to ``rows``."""
 
     def __init__(
         self,

@@ -1,5 +1,6 @@
 """``|date``: Django's filter, remembering what it wrote; ``{% relative_time %}`` and
-``{% exact_time %}``: the two ways a page writes a moment as a ``<time>`` element. A
+``{% exact_time %}``: the two ways a page writes a moment as a ``<time>`` element, and
+``|exact``, the exact one as text. A
 template builtin (settings.TEMPLATES), so they are in every template.
 
 Formatting a datetime walks Django's format machinery (the time zone, the language's
@@ -51,6 +52,12 @@ def _formatted(value: Date, zone: tzinfo | None, arg: str | None, language: str 
 def _forget_formatted(**kwargs: Any) -> None:
     # Named formats (DATE_FORMAT, …) and the time zone are settings; tests change them.
     _formatted.cache_clear()
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def exact(value: datetime) -> str:
+    """``value`` written out to the second, with its zone, as text (a label, a title)."""
+    return date(value, EXACT)
 
 
 @register.simple_tag

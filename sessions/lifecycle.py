@@ -40,7 +40,7 @@ def open_session(
     )
 
 
-# Every view of the sessions card and of GET /api/sessions runs it.
+# Every view of the sessions card and of GET /api/auth/sessions runs it.
 _LIVE_FOR_USER = CompiledQuery(
     Session,
     lambda user_id, now: (

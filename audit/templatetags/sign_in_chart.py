@@ -9,28 +9,21 @@ new sign-in changes today's count, hence the key; a card is never stale, only
 redrawn. Two users whose charts are equal share an entry: the card shows nothing
 that is not in its key."""
 
-from functools import lru_cache
-
 from django import template
-from django.template.loader import get_template
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 
 from audit.chart import SignInChart
+from securityportal.fragments import drawn_once
 
 register = template.Library()
 
-# About 12 KiB a card: a few megabytes at most per process.
+# A card (about 12 KiB) and the chart it was drawn from (30 days and their bars): a
+# few megabytes at most per process.
 CARDS_KEPT = 256
+
+_card = drawn_once("audit/sign_in_chart.html", kept=CARDS_KEPT)
 
 
 @register.simple_tag
 def sign_in_chart(chart: SignInChart, *, heading: str, whose: str) -> SafeString:
-    return _card(chart, heading, whose, get_language())
-
-
-@lru_cache(maxsize=CARDS_KEPT)
-def _card(chart: SignInChart, heading: str, whose: str, language: str | None) -> SafeString:
-    # The language is part of the key only: the active one is what the card renders in.
-    context = {"chart": chart, "heading": heading, "whose": whose}
-    return SafeString(get_template("audit/sign_in_chart.html").render(context))
+    return _card(chart=chart, heading=heading, whose=whose)

@@ -11,6 +11,7 @@ import time_machine
 from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.chart import forget_settled_days
 from audit.models import LoginEvent
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 30, 15, 0, tzinfo=UTC)
 PAGES = ["/settings/security/", "/account/security/"]
+ALICES_IP, BOBS_IP = "203.0.113.5", "198.51.100.7"
 
 
 def visit(browser, path: str) -> tuple[int, str]:
@@ -105,6 +107,18 @@ def test_the_next_pages_cost_the_same_queries_with_1_or_30_sessions_and_0_or_500
 def test_after_one_visit_the_page_builds_no_sql_only_runs_it(path, alice, bob):
     """Building a statement from a queryset cost more than PostgreSQL's answer: the
     page's statements are built once per connection and run with each visit's values."""
+    # Each user signed in from an address of their own: whose rows a page lists shows.
+    for user, ip in ((alice, ALICES_IP), (bob, BOBS_IP)):
+        client = ClientInfo(ip=ip, user_agent="sync-job/1")
+        open_session(user=user, kind="api", client=client, now=timezone.now())
+        LoginEvent.objects.create(
+            user=user,
+            account_id=user.account_id,
+            username=user.username,
+            channel="browser",
+            success=True,
+            ip=ip,
+        )
     browser = browser_for(alice)
     browser.get(path)
     built = []
@@ -122,4 +136,6 @@ def test_after_one_visit_the_page_builds_no_sql_only_runs_it(path, alice, bob):
 
     assert built == []
     assert queries > 0
-    assert "bob" in page
+    # The statements alice's visit compiled ran with bob's values on his.
+    assert BOBS_IP in page
+    assert ALICES_IP not in page
