@@ -228,8 +228,8 @@ def forget_settled_days() -> None:
 
 
 def _per_day(owner: str) -> CompiledQuery:
-    """(succeeded, failed) of the user or account ``owner_id`` per UTC day from ``since``
-    to before ``until``: one aggregate over the (owner, created_at) index."""
+    """The per-day count of sign-ins by ``owner`` ("user" or "account"), compiled once:
+    one aggregate over the (owner, created_at) index, run by ``_count_per_day``."""
 
     def build(owner_id: int, since: datetime, until: datetime) -> QuerySet:
         return (
