@@ -1,7 +1,7 @@
 """``|date``: Django's filter, remembering what it wrote; ``{% relative_time %}`` and
 ``{% exact_time %}``: the two ways a page writes a moment as a ``<time>`` element, and
-``|exact``, the exact one as text. A
-template builtin (settings.TEMPLATES), so they are in every template.
+``|exact``, the exact one as text. A template builtin (settings.TEMPLATES), so they
+are in every template.
 
 Formatting a datetime walks Django's format machinery (the time zone, the language's
 month names, the format string letter by letter). The security page did that over a
