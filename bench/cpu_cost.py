@@ -9,8 +9,11 @@ with the neighbours; the CPU time a request costs its own thread moves far less.
 Each request here goes straight through the project's WSGI handler (no server, no
 test client), as gunicorn's worker calls it, signed in with a cookie or a bearer
 token; the figure is the median thread CPU time of ``--requests`` requests, best of
-``--rounds`` interleaved rounds (every project and request once per round). The
-portal and each stock project (bench/stock_project.py: Django's ``db`` and
+``--rounds`` interleaved rounds (every project and request once per round). Beside
+it, the CPU time the PostgreSQL server spent on those requests (its backend's
+counter in /proc, so the database must run on this machine): under load both share
+the machine's cores, so throughput follows their sum. The portal and each stock
+project (bench/stock_project.py: Django's ``db`` and
 ``signed_cookies`` engines, djangorestframework-simplejwt) run in processes of
 their own, on one scratch PostgreSQL database: the portal in its ``public`` schema,
 the peers in a ``stock`` schema (created here). It needs .venv-bench (``make bench``
@@ -20,14 +23,17 @@ creates it) for simplejwt. The ratio is the peer's cost over the portal's: above
 in a ``before`` schema of its own) to the same rounds: a change's before and after
 measured side by side. ``--rows N`` gives the portal's user N more sessions and 2N
 sign-ins, so the security page shows lists as a user of several devices sees them
-(the peers' pages have no lists).
+(the peers' pages have no lists). The security page is also measured with its
+template left unrendered (its view builds the context, then answers empty): what the
+page costs before any template engine renders a byte.
 
 Worker mode (``--worker``, run in a project's folder): sign in, then answer
-``round`` lines on stdin with one JSON line of medians."""
+``round`` lines on stdin with one JSON line of costs."""
 
 import argparse
 import io
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -49,9 +55,10 @@ PHONE = (
 )
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
 STOCK_SCHEMA = "stock"
+UNRENDERED = "unrendered"
 BEFORE_SCHEMA = "before"
 
-# name, project, session engine (stock), kind of credential, path
+# name, project, session engine (stock) or mode (portal), kind of credential, path
 REQUESTS = [
     ("portal GET /api/auth/me (bearer)", "portal", None, "bearer", "/api/auth/me"),
     ("simplejwt GET /api/me/", "stock", "db", "bearer", "/api/me/"),
@@ -68,6 +75,16 @@ REQUESTS = [
     # The portal's layout around a two-button form, nothing else: what every signed-in
     # page of the portal costs before its own content.
     ("portal GET /logout/ (cookie): the layout alone", "portal", None, "cookie", "/logout/"),
+    # The security page's own work (its statements, its form, its rows) with no template
+    # rendered: a bound on what any template engine could bring the page to. A worker of
+    # its own, whose view answers empty instead of rendering.
+    (
+        "portal GET /settings/security/: no template",
+        "portal",
+        UNRENDERED,
+        "cookie",
+        "/settings/security/",
+    ),
     ("stock db: login_required page", "stock", "db", "cookie", "/page/"),
     ("stock signed_cookies: login_required page", "stock", "signed_cookies", "cookie", "/page/"),
 ]
@@ -80,6 +97,7 @@ ANCHORS = {
     ],
     "portal GET /settings/security/ (cookie)": ["stock db: login_required page"],
     "portal GET /logout/ (cookie): the layout alone": ["stock db: login_required page"],
+    "portal GET /settings/security/: no template": ["stock db: login_required page"],
 }
 
 
@@ -187,9 +205,23 @@ def _credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
     }
 
 
-def _median_cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> float:
+def _database_cpu_ns() -> tuple[int, int]:
+    """The PostgreSQL backend serving this process's connection, and the CPU time it has
+    used so far in nanoseconds (/proc/PID/schedstat: the server runs on this machine)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    return pid, int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> tuple[float, float]:
+    """The median CPU time of one request in this thread, and the database server's CPU
+    time per request over the batch (NaN if the connection was replaced meanwhile:
+    ``CONN_MAX_AGE`` ended it, and its counter with it)."""
     timings = []
     statuses: list[str] = []
+    backend, database_before = _database_cpu_ns()
     for _ in range(requests):
         request = {**environ, "wsgi.input": io.BytesIO(b"")}
         started = time.thread_time()
@@ -200,28 +232,48 @@ def _median_cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> floa
     # Every answer a signed-in 200: a refusal would be measured as a cheap request.
     refused = {status for status in statuses if not status.startswith("200")}
     assert not refused, (environ["PATH_INFO"], refused)
-    return statistics.median(timings) * 1000
+    backend_after, database_after = _database_cpu_ns()
+    database = (
+        (database_after - database_before) / requests / 1e6
+        if backend_after == backend
+        else float("nan")
+    )
+    return statistics.median(timings) * 1000, database
 
 
-def worker(project: str, paths: dict[str, list[str]], requests: int, rows: int) -> None:
+def _render_nothing() -> None:
+    """The security page's view builds its context as ever, then answers empty instead of
+    rendering its template."""
+    from django.http import HttpResponse
+
+    import securityportal.views
+
+    securityportal.views.render = lambda request, template_name, context: HttpResponse()
+
+
+def worker(
+    project: str, mode: str | None, paths: dict[str, list[str]], requests: int, rows: int
+) -> None:
     sys.path[0] = os.getcwd()
     import django
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
 
     django.setup()
+    if mode == UNRENDERED:
+        _render_nothing()
     call_command("migrate", verbosity=0)
     credentials = _credentials(project, rows)
     handler = WSGIHandler()
     environs = {name: _environ(path, credentials[kind]) for name, (kind, path) in paths.items()}
     for environ in environs.values():
-        _median_cpu_ms(handler, environ, 50)  # warm up: templates, compiled lookups
+        _cpu_ms(handler, environ, 50)  # warm up: templates, compiled lookups
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "round":
             break
-        medians = {name: _median_cpu_ms(handler, e, requests) for name, e in environs.items()}
-        print(json.dumps(medians), flush=True)
+        costs = {name: _cpu_ms(handler, e, requests) for name, e in environs.items()}
+        print(json.dumps(costs), flush=True)
 
 
 # The parent: start the workers, run interleaved rounds, report.
@@ -284,7 +336,13 @@ def _start(
             PGOPTIONS=f"-c search_path={STOCK_SCHEMA}",
         )
     spec = json.dumps(
-        {"project": project, "paths": paths, "requests": args.requests, "rows": args.rows}
+        {
+            "project": project,
+            "mode": engine if project == "portal" else None,
+            "paths": paths,
+            "requests": args.requests,
+            "rows": args.rows,
+        }
     )
     # The portal logs as in production (an access line per request, at INFO): its
     # cost is measured, its lines go to a file rather than the terminal.
@@ -324,7 +382,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         spec = json.loads(args.worker)
-        worker(spec["project"], spec["paths"], spec["requests"], spec["rows"])
+        worker(spec["project"], spec["mode"], spec["paths"], spec["requests"], spec["rows"])
         return
     if not args.database_url.startswith("postgres"):
         parser.error("--database-url must name a scratch PostgreSQL database")
@@ -345,31 +403,42 @@ def main() -> None:
         names += [_before(name, args.before) for name, where, *_ in REQUESTS if where == "portal"]
         anchors.update({_before(name, args.before): peers for name, peers in ANCHORS.items()})
     best: dict[str, float] = {}
+    best_database: dict[str, float] = {}
     try:
         for number in range(args.rounds):
             # Every other round in reverse, so no project always runs first.
             for process in workers if number % 2 == 0 else reversed(workers):
                 process.stdin.write("round\n")
                 process.stdin.flush()
-                for name, ms in json.loads(process.stdout.readline()).items():
+                for name, (ms, database) in json.loads(process.stdout.readline()).items():
                     best[name] = min(ms, best.get(name, ms))
+                    if not math.isnan(database):
+                        best_database[name] = min(database, best_database.get(name, database))
     finally:
         for process in workers:
             process.stdin.close()
             process.wait(timeout=30)
 
+    both = {name: best[name] + best_database.get(name, math.nan) for name in names}
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"{args.requests} requests a round, best of {args.rounds} rounds; "
         f"load average after the run {load}"
     )
-    print(f"{'request':50} {'CPU ms':>7}")
+    print(f"{'request':50} {'CPU ms':>7} {'DB CPU ms':>9} {'both':>7}")
     for name in names:
-        print(f"{name:50} {best[name]:7.3f}")
+        print(
+            f"{name:50} {best[name]:7.3f} {best_database.get(name, math.nan):9.3f} "
+            f"{both[name]:7.3f}"
+        )
     print()
+    print("Ratios: the request's own CPU, then with the database server's for it")
     for portal, peers in anchors.items():
         for peer in peers:
-            print(f"{portal} against {peer}: {best[peer] / best[portal]:.2f}x")
+            print(
+                f"{portal} against {peer}: {best[peer] / best[portal]:.2f}x, "
+                f"{both[peer] / both[portal]:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ print(json.dumps({
     "csrf_cookie": [settings.CSRF_COOKIE_NAME, settings.CSRF_COOKIE_SECURE],
     "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "conn_health_checks": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
+    "database_options": settings.DATABASES["default"].get("OPTIONS", {}),
     "static_storage": settings.STORAGES["staticfiles"]["BACKEND"],
     "finders": settings.WHITENOISE_USE_FINDERS,
     "csrf_trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
@@ -116,6 +117,16 @@ def test_production_keeps_database_connections_and_checks_them_before_use():
     assert found["conn_max_age"] == 60
     assert found["conn_health_checks"] is True
     assert production_settings(CONN_MAX_AGE="5")["conn_max_age"] == 5
+
+
+def test_production_prepares_repeated_statements_unless_a_pooler_cannot_keep_them():
+    options = production_settings()["database_options"]
+
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    behind_a_pooler = production_settings(DATABASE_PREPARED_STATEMENTS="0")["database_options"]
+    assert "server_side_binding" not in behind_a_pooler
+    assert "prepare_threshold" not in behind_a_pooler
 
 
 def test_development_opens_a_connection_per_request():
