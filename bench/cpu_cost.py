@@ -400,8 +400,12 @@ def main() -> None:
     if args.before:
         before_dir = export_revision(args.before, workdir / "before")
         workers.append(_start("portal", None, args, stock_dir, before_dir))
-        names += [_before(name, args.before) for name, where, *_ in REQUESTS if where == "portal"]
-        anchors.update({_before(name, args.before): peers for name, peers in ANCHORS.items()})
+        # The revision's worker measures the portal's own requests, not the unrendered page.
+        portal = [name for name, where, mode, *_ in REQUESTS if where == "portal" and mode is None]
+        names += [_before(name, args.before) for name in portal]
+        anchors.update(
+            {_before(name, args.before): ANCHORS[name] for name in portal if name in ANCHORS}
+        )
     best: dict[str, float] = {}
     best_database: dict[str, float] = {}
     try:
