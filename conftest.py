@@ -41,7 +41,7 @@ SAFARI_IPHONE = (
 )
 PYTHON_CLIENT = "python-requests/2.32.3"
 PROJECT = Path(__file__).resolve().parent
-_PROJECT_ENV_PREFIXES = ("DJANGO_", "SESSION_", "JWT_", "DATABASE_URL", "SQLITE_PATH")
+_PROJECT_ENV_PREFIXES = ("DJANGO_", "SESSION_", "JWT_", "DATABASE_", "SQLITE_PATH")
 
 
 def run_python(*args: str, **env: str | None) -> subprocess.CompletedProcess:
@@ -177,8 +177,8 @@ def empty_redis(url: str) -> Iterator[Any]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Row-lock tests mean nothing on SQLite (it locks the whole file): run them on
-    PostgreSQL only, which `.ci/run` always does."""
+    """Tests of what only PostgreSQL has (row locks: SQLite locks the whole file; query
+    plans; prepared statements) run on PostgreSQL only, which `.ci/run` always does."""
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")

@@ -167,7 +167,9 @@ def method_text(args: argparse.Namespace) -> str:
   no gunicorn access log, no worker replaced during the run; not the portal's
   deployment file), plain HTTP, DEBUG off, `CONN_MAX_AGE=60` with
   `CONN_HEALTH_CHECKS` (a `SELECT 1` before a request's first statement, as the
-  portal's settings), PostgreSQL databases `{variants.PORTAL_DATABASE}` and
+  portal's settings); the portal prepares the statements it repeats (its default,
+  `DATABASE_PREPARED_STATEMENTS`), the peers run Django's default, which prepares
+  none; PostgreSQL databases `{variants.PORTAL_DATABASE}` and
   `{variants.STOCK_DATABASE}` created and dropped by the run, a private Redis
   (no persistence) on a free port for the Redis variants. The portal writes its own
   access line per request (`securityportal.logs`, at INFO to its log file), as in
