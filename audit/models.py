@@ -19,6 +19,8 @@ class AuditEvent(models.Model):
         related_name="+",
         help_text="Who acted; empty when the system did (expiry, replay detection).",
     )
+    # Neither this nor account has an index of its own: audit_user_time and
+    # audit_account_recent lead with them (as Session.account).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -26,9 +28,15 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         help_text="Whose security the event concerns.",
+        db_index=False,
     )
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Account",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=100, blank=True)
@@ -66,15 +74,23 @@ class LoginEvent(ClientColumns):
         INACTIVE = "inactive", "User deactivated"
         RATE_LIMITED = "rate_limited", "Too many attempts from this network"
 
+    # Neither this nor account has an index of its own: login_user_time and
+    # login_account_time lead with them (as Session.account).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.Account",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     username = models.CharField(max_length=254)
     channel = models.CharField(max_length=10, choices=Channel.choices)

@@ -300,17 +300,19 @@ def _before(name: str, revision: str) -> str:
 
 def _start(
     project: str,
-    engine: str | None,
+    variant: str | None,
     args: argparse.Namespace,
     stock_dir: Path,
     before_dir: Path | None = None,
 ):
-    """A worker of ``project``; with ``before_dir``, the portal exported there (the
-    revision ``--before``), in a schema of its own, its requests named after it."""
+    """A worker of ``project``: ``variant`` is a stock project's session engine, or the
+    portal's mode (None, or ``UNRENDERED``). With ``before_dir``, the portal exported
+    there (the revision ``--before``), in a schema of its own, its requests named
+    after it."""
     paths = {
         name if before_dir is None else _before(name, args.before): (kind, path)
         for name, where, eng, kind, path in REQUESTS
-        if where == project and eng == engine
+        if where == project and eng == variant
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
@@ -337,14 +339,14 @@ def _start(
         env.update(
             DJANGO_SETTINGS_MODULE="stockproject.settings",
             BENCH_DATABASE_NAME=args.database_url.rsplit("/", 1)[1],
-            BENCH_SESSION_ENGINE=engine,
+            BENCH_SESSION_ENGINE=variant,
             BENCH_TOKEN_SECONDS="3600",
             PGOPTIONS=f"-c search_path={STOCK_SCHEMA}",
         )
     spec = json.dumps(
         {
             "project": project,
-            "mode": engine if project == "portal" else None,
+            "mode": variant if project == "portal" else None,
             "paths": paths,
             "requests": args.requests,
             "rows": args.rows,
@@ -352,7 +354,7 @@ def _start(
     )
     # The portal logs as in production (an access line per request, at INFO): its
     # cost is measured, its lines go to a file rather than the terminal.
-    log = stock_dir.parent / f"{project}-{engine}-{before_dir is not None}.log"
+    log = stock_dir.parent / f"{project}-{variant}-{before_dir is not None}.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--worker", spec],
@@ -364,7 +366,7 @@ def _start(
             text=True,
         )
     ready = process.stdout.readline().strip() == "ready"
-    assert ready, f"{project} {engine} did not start: {log.read_text()[-2000:]}"
+    assert ready, f"{project} {variant} did not start: {log.read_text()[-2000:]}"
     return process
 
 

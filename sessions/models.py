@@ -106,8 +106,17 @@ class Session(ClientColumns, AbstractBaseSession):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_sessions"
     )
     # Denormalised from user.account so an owner's bulk operations touch one index.
+    # No index of its own: session_account_recent leads with it and serves every
+    # lookup by account. A second, narrower one costs every insert, and a plan made
+    # once for any account (a prepared statement's generic plan) picked it, reading
+    # all of a large account's sessions and sorting them for a page of a hundred.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     created_at = models.DateTimeField()

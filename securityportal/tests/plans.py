@@ -2,10 +2,13 @@
 
 Each ``ListQuery`` runs the real code path (the function a page or endpoint calls, or
 the admin page itself) and keeps the SQL it sent; ``plan`` asks PostgreSQL how it
-would run that SQL. The query-plan tests and ``bench/scale_report.py`` share this,
-so the report shows the very plans the tests assert."""
+would run that SQL, and ``generic_plan`` how it would run it planned once for any
+values, as a prepared statement may be. The query-plan tests and
+``bench/scale_report.py`` share this, so the report shows the very plans the tests
+assert."""
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +17,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -88,6 +90,16 @@ def _scans(node: dict[str, Any]) -> Iterator[Scan]:
         yield from _scans(child)
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement as Django sent it: ``template`` with ``%s`` in each value's place
+    and its ``params``, and ``sql``, the same with the values written in."""
+
+    template: str
+    params: tuple[Any, ...]
+    sql: str
+
+
 def plan(sql: str, *, analyze: bool = False) -> Plan:
     """PostgreSQL's plan for ``sql``. With ``analyze`` the statement really runs (a
     write is rolled back) and the plan carries its time."""
@@ -105,42 +117,71 @@ def plan(sql: str, *, analyze: bool = False) -> Plan:
     )
 
 
+def generic_plan(statement: Statement) -> Plan:
+    """PostgreSQL's generic plan for ``statement``: the one plan made for any values,
+    which a connection that has run a prepared statement five times may keep for every
+    later run (``plan_cache_mode`` "auto", DECISIONS.md). PostgreSQL 15 has no
+    ``EXPLAIN (GENERIC_PLAN)``: the statement is prepared, and explained as executed
+    with the planner told to plan it generically."""
+    placeholders = iter(range(1, len(statement.params) + 1))
+    numbered = re.sub(
+        r"%([s%])",
+        lambda found: "%" if found[1] == "%" else f"${next(placeholders)}",
+        statement.template,
+    )
+    values = ", ".join(["%s"] * len(statement.params))
+    execute = f"EXECUTE generic_plan_probe({values})" if values else "EXECUTE generic_plan_probe"
+    # EXPLAIN takes no bound parameters: the values are written in.
+    explain = connection.ops.compose_sql(f"EXPLAIN (FORMAT JSON) {execute}", statement.params)
+    # Neither a savepoint nor a rollback: psycopg answers a rollback by deallocating
+    # every prepared statement of the connection, this one included.
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE generic_plan_probe AS {numbered}")
+        try:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(explain)
+            raw = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET plan_cache_mode")
+            cursor.execute("DEALLOCATE generic_plan_probe")
+    (document,) = json.loads(raw) if isinstance(raw, str) else raw
+    return Plan(sql=statement.sql, tree=document["Plan"])
+
+
 class _Stop(Exception):
     pass
 
 
-def sent_by(action: Callable[[], Any], *, stop_at: str | None = None) -> list[str]:
-    """The SQL ``action`` sends, in a transaction that is rolled back, so nothing it
-    writes stays. With ``stop_at`` (e.g. "DELETE") it is interrupted just before the
+def sent_by(action: Callable[[], Any], *, stop_at: str | None = None) -> list[Statement]:
+    """The statements ``action`` sends, in a transaction that is rolled back, so nothing
+    it writes stays. With ``stop_at`` (e.g. "DELETE") it is interrupted just before the
     first such statement: a purge shows how it picks rows without deleting any."""
+    sent: list[Statement] = []
 
-    def interrupt(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip().upper().startswith(stop_at):
+    def record(execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if stop_at is not None and sql.lstrip().upper().startswith(stop_at):
             raise _Stop
-        return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        if not many and sql.lstrip().upper().startswith(STATEMENTS):
+            written = connection.ops.last_executed_query(context["cursor"], sql, params)
+            sent.append(Statement(template=sql, params=tuple(params or ()), sql=written))
+        return result
 
-    with CaptureQueriesContext(connection) as captured:
-        try:
-            with transaction.atomic():
-                if stop_at is None:
-                    action()
-                else:
-                    with connection.execute_wrapper(interrupt):
-                        action()
-                transaction.set_rollback(True)
-        except _Stop:
-            pass
-    # The interrupted statement is recorded without SQL: it was never sent.
-    sent = [query["sql"] for query in captured.captured_queries if query["sql"]]
-    return [sql for sql in sent if sql.lstrip().upper().startswith(STATEMENTS)]
+    try:
+        with transaction.atomic(), connection.execute_wrapper(record):
+            action()
+            transaction.set_rollback(True)
+    except _Stop:
+        pass
+    return sent
 
 
 STATEMENTS = ("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")
 
 
-def reading(table: str, statements: list[str]) -> list[str]:
+def reading(table: str, statements: list[Statement]) -> list[Statement]:
     """The statements that read or write ``table``."""
-    return [sql for sql in statements if f'"{table}"' in sql]
+    return [statement for statement in statements if f'"{table}"' in statement.template]
 
 
 @dataclass
@@ -190,35 +231,40 @@ class ListQuery:
     shown_on: str
     table: str
     indexes: tuple[str, ...]
-    statements: Callable[[Scene], list[str]]
+    statements: Callable[[Scene], list[Statement]]
 
-    def sql(self, scene: Scene) -> str:
+    def statement(self, scene: Scene) -> Statement:
         """The statement of this list (the first that reads its table)."""
         found = reading(self.table, self.statements(scene))
         assert found, f"{self.name}: no statement read {self.table}"
         return found[0]
 
+    def read_through_its_index(self, found: Plan) -> bool:
+        """Whether ``found`` reads this list through one of its indexes, and no big
+        table sequentially."""
+        return bool(found.indexes & set(self.indexes)) and not found.sequential_scans_of_big_tables
 
-def _live_sessions(scene: Scene) -> list[str]:
+
+def _live_sessions(scene: Scene) -> list[Statement]:
     return sent_by(lambda: live_sessions_for_user(scene.owner, scene.now))
 
 
-def _sign_ins(scene: Scene) -> list[str]:
+def _sign_ins(scene: Scene) -> list[Statement]:
     return sent_by(lambda: sign_ins_of(scene.owner, limit=10))
 
 
-def _sign_ins_after_a_page(scene: Scene) -> list[str]:
+def _sign_ins_after_a_page(scene: Scene) -> list[Statement]:
     cursor = sign_ins_of(scene.owner, limit=10).next
     assert cursor is not None, "the owner needs more than one page of sign-ins"
     return sent_by(lambda: sign_ins_of(scene.owner, limit=10, after=cursor))
 
 
-def _chart(whose: str, *, kept: bool) -> Callable[[Scene], list[str]]:
+def _chart(whose: str, *, kept: bool) -> Callable[[Scene], list[Statement]]:
     """The statement of the scene owner's (``whose="user"``) or account's sign-in chart:
     with ``kept``, on a view that finds the days before today in the cache, so it
     counts today alone; without, on one that finds nothing and counts the whole window."""
 
-    def statements(scene: Scene) -> list[str]:
+    def statements(scene: Scene) -> list[Statement]:
         owner = {"user": scene.owner} if whose == "user" else {"account": scene.account}
         forget_settled_days()
         if kept:
@@ -228,28 +274,28 @@ def _chart(whose: str, *, kept: bool) -> Callable[[Scene], list[str]]:
     return statements
 
 
-def _signed_in_people(scene: Scene) -> list[str]:
+def _signed_in_people(scene: Scene) -> list[Statement]:
     return sent_by(lambda: signed_in_people(scene.account, scene.now))
 
 
-def _signed_in_people_after_a_page(scene: Scene) -> list[str]:
+def _signed_in_people_after_a_page(scene: Scene) -> list[Statement]:
     # Pages of two: the small account beside the large one has only a few people.
     cursor = signed_in_people(scene.account, scene.now, limit=2).next
     assert cursor is not None, "the account needs more than one page of signed-in people"
     return sent_by(lambda: signed_in_people(scene.account, scene.now, limit=2, after=cursor))
 
 
-def _signed_in_count(scene: Scene) -> list[str]:
+def _signed_in_count(scene: Scene) -> list[Statement]:
     return sent_by(lambda: count_signed_in(scene.account, scene.now))
 
 
-def _bulk_revoke(scene: Scene) -> list[str]:
+def _bulk_revoke(scene: Scene) -> list[Statement]:
     def revoke() -> None:
         revoke_account_sessions(
             account=scene.account, scope=Scope.ALL, keep=None, actor=scene.owner, ip=None
         )
 
-    return [sql for sql in sent_by(revoke) if sql.lstrip().upper().startswith("UPDATE")]
+    return [sent for sent in sent_by(revoke) if sent.sql.lstrip().upper().startswith("UPDATE")]
 
 
 def _admin_list(
@@ -258,12 +304,12 @@ def _admin_list(
     *,
     count: bool = False,
     query: Callable[[Scene], dict[str, str]] | None = None,
-) -> Callable[[Scene], list[str]]:
+) -> Callable[[Scene], list[Statement]]:
     """The statements of an admin list in its order: its page of rows, or with
     ``count`` its row count (capped, so it walks the same order); ``query`` gives the
     filters to apply."""
 
-    def statements(scene: Scene) -> list[str]:
+    def statements(scene: Scene) -> list[Statement]:
         browser = scene.owner_browser()
         params = query(scene) if query is not None else {}
 
@@ -271,8 +317,8 @@ def _admin_list(
             response = browser.get(path, params)
             assert response.status_code == 200, (path, params, response.status_code)
 
-        ordered = [sql for sql in sent_by(get) if f"ORDER BY {ordering}" in sql]
-        return [sql for sql in ordered if sql.startswith("SELECT COUNT(*)") == count]
+        ordered = [sent for sent in sent_by(get) if f"ORDER BY {ordering}" in sent.sql]
+        return [sent for sent in ordered if sent.sql.startswith("SELECT COUNT(*)") == count]
 
     return statements
 
@@ -294,12 +340,12 @@ LOGINS_BY_TIME = '"audit_loginevent"."created_at" DESC'
 AUDIT_BY_TIME = '"audit_auditevent"."created_at" DESC'
 
 
-def _purge_sessions(scene: Scene) -> list[str]:
+def _purge_sessions(scene: Scene) -> list[Statement]:
     return sent_by(SessionStore.clear_expired, stop_at="DELETE")
 
 
-def _purge(model: type) -> Callable[[Scene], list[str]]:
-    def statements(scene: Scene) -> list[str]:
+def _purge(model: type) -> Callable[[Scene], list[Statement]]:
+    def statements(scene: Scene) -> list[Statement]:
         cutoff = scene.now - timedelta(days=30)
         return sent_by(
             lambda: delete_in_batches(model.objects.filter(created_at__lt=cutoff)),

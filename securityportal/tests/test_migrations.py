@@ -1,9 +1,62 @@
 """The models and their migrations agree: a fresh database gets every column and index."""
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 
 
 @pytest.mark.django_db
 def test_every_model_change_has_a_migration():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def _indexes_of_our_tables() -> list[tuple[str, str, list[str], bool]]:
+    """Each plain index of the portal's own tables (no expression): its name, table,
+    key (column, operator class and order of each part) and whether it is unique."""
+    tables = [
+        model._meta.db_table
+        for label in ("accounts", "audit", "user_sessions")
+        for model in apps.get_app_config(label).get_models()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT index.relname, owner.relname, i.indisunique,
+                   array(SELECT a.attname || ' ' || opclass.opcname || ' ' || i.indoption[k]
+                         FROM generate_subscripts(i.indkey, 1) AS k
+                         JOIN pg_attribute a
+                           ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k]
+                         JOIN pg_opclass opclass ON opclass.oid = i.indclass[k]
+                         ORDER BY k)
+            FROM pg_index i
+            JOIN pg_class index ON index.oid = i.indexrelid
+            JOIN pg_class owner ON owner.oid = i.indrelid
+            WHERE owner.relname = ANY(%s) AND i.indpred IS NULL AND i.indexprs IS NULL
+            """,
+            [tables],
+        )
+        return [(name, table, key, unique) for name, table, unique, key in cursor.fetchall()]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_no_index_repeats_the_first_columns_of_another_index_of_its_table():
+    # A second index on the same leading columns costs every insert and tempts the
+    # generic plan of a prepared statement, which picked a bare key index and then
+    # read and sorted all of a large account's sessions (test_query_plans.py).
+    indexes = _indexes_of_our_tables()
+
+    repeated = [
+        f"{name} repeats the start of {other} on {table}"
+        for name, table, key, unique in indexes
+        for other, other_table, other_key, _ in indexes
+        if not unique
+        and other != name
+        and other_table == table
+        and len(key) < len(other_key)
+        and other_key[: len(key)] == key
+    ]
+
+    assert indexes
+    assert not repeated

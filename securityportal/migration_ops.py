@@ -1,0 +1,30 @@
+"""Schema changes a live database takes without holding up the requests it serves."""
+
+from django.apps.registry import Apps
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+
+def drop_index(name: str, *, table: str, column: str) -> migrations.RunPython:
+    """Drop the index ``name`` of ``table``; reversed, build it on ``column`` again.
+
+    On PostgreSQL both run CONCURRENTLY. A plain DROP INDEX takes the table's strongest
+    lock: it waits for every open transaction that has read the table, and every
+    statement after it waits behind it, each signed-in request's session lookup
+    included. A migration that uses this sets ``atomic = False``."""
+
+    def concurrently(schema_editor: BaseDatabaseSchemaEditor) -> str:
+        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+
+    def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        quoted = schema_editor.quote_name(name)
+        schema_editor.execute(f"DROP INDEX {concurrently(schema_editor)}IF EXISTS {quoted}")
+
+    def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        quote = schema_editor.quote_name
+        schema_editor.execute(
+            f"CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS {quote(name)} "
+            f"ON {quote(table)} ({quote(column)})"
+        )
+
+    return migrations.RunPython(forwards, backwards)
