@@ -166,7 +166,7 @@ def _more_rows(user: Any, rows: int) -> None:
     )
 
 
-def _credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
+def credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
     """Sign in once through the project's own login form and token endpoint; on the
     portal, with ``rows`` more sessions and sign-ins behind the user."""
     from django.conf import settings
@@ -205,20 +205,26 @@ def _credentials(project: str, rows: int = 0) -> dict[str, dict[str, str]]:
     }
 
 
-def _database_cpu_ns() -> tuple[int, int]:
-    """The PostgreSQL backend serving this process's connection, and the CPU time it has
-    used so far in nanoseconds (/proc/PID/schedstat: the server runs on this machine)."""
-    from django.db import connection
-
-    connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
+def backend_cpu_ns(pid: int) -> int:
+    """The CPU time PostgreSQL's backend ``pid`` has used so far, in nanoseconds
+    (/proc/PID/schedstat: the server runs on this machine)."""
     process = Path(f"/proc/{pid}")
     # A server in a container reports a PID of its own namespace: no such process
     # here, or another program's.
     assert process.exists() and (process / "comm").read_text().strip() == "postgres", (
         f"PostgreSQL's backend {pid} is not a process of this machine: run the server here"
     )
-    return pid, int((process / "schedstat").read_text().split()[0])
+    return int((process / "schedstat").read_text().split()[0])
+
+
+def _database_cpu_ns() -> tuple[int, int]:
+    """The PostgreSQL backend serving this process's connection, and the CPU time it has
+    used so far in nanoseconds."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    return pid, backend_cpu_ns(pid)
 
 
 def _cpu_ms(handler: Any, environ: dict[str, Any], requests: int) -> tuple[float, float]:
@@ -269,9 +275,9 @@ def worker(
     if mode == UNRENDERED:
         _render_nothing()
     call_command("migrate", verbosity=0)
-    credentials = _credentials(project, rows)
+    signed_in = credentials(project, rows)
     handler = WSGIHandler()
-    environs = {name: _environ(path, credentials[kind]) for name, (kind, path) in paths.items()}
+    environs = {name: _environ(path, signed_in[kind]) for name, (kind, path) in paths.items()}
     for environ in environs.values():
         _cpu_ms(handler, environ, 50)  # warm up: templates, compiled lookups
     print("ready", flush=True)

@@ -1,6 +1,6 @@
 """The PostgreSQL server's CPU per run of the browser's session lookup, planned each way.
 
-    DJANGO_SECRET_KEY=bench .venv/bin/python -m bench.plan_cache \\
+    .venv/bin/python -m bench.plan_cache \\
         --database-url postgres://postgres@127.0.0.1:5432/NAME [--runs 5000 --rounds 2]
 
 Signs a user in on the scratch database NAME (migrated here), keeps the statement the
@@ -30,11 +30,17 @@ WAYS = {
 }
 
 
-def _session_lookup(database_url: str) -> tuple[str, tuple[Any, ...]]:
-    """The statement and parameters the portal sends to read a signed-in browser's
-    session, captured from a real request."""
+def _session_lookup(database_url: str) -> Any:
+    """The statement the portal sends to read a signed-in browser's session, captured
+    from a real request."""
+    # Nothing from the shell's environment: with REDIS_URL set the request would read
+    # its session from the cache and send no lookup.
+    for name in [name for name in os.environ if name.startswith(("DJANGO_", "DATABASE_"))]:
+        del os.environ[name]
+    os.environ.pop("REDIS_URL", None)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="securityportal.settings",
+        DJANGO_SECRET_KEY="plan-cache-bench-secret-key",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_ALLOW_PLAIN_HTTP="1",
         DATABASE_URL=database_url,
@@ -45,49 +51,44 @@ def _session_lookup(database_url: str) -> tuple[str, tuple[Any, ...]]:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
 
-    from bench.cpu_cost import _credentials
+    from bench.cpu_cost import credentials
+    from securityportal.tests.plans import sent_by
 
     call_command("migrate", verbosity=0)
-    cookie = _credentials("portal")["cookie"]
-    sent: list[tuple[str, tuple[Any, ...]]] = []
+    cookie = credentials("portal")["cookie"]
 
-    def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        sent.append((sql, tuple(params or ())))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
+    def status() -> None:
         answer = Client(HTTP_HOST="127.0.0.1").get("/session/status/", **cookie)
-    assert answer.status_code == 200, f"not signed in: {answer.status_code}"
-    (lookup,) = [(sql, params) for sql, params in sent if '"key_hash" = %s' in sql]
+        assert answer.status_code == 200, f"not signed in: {answer.status_code}"
+
+    (lookup,) = [sent for sent in sent_by(status) if '"key_hash" = %s' in sent.template]
     return lookup
 
 
 def _server_cpu_ms(
-    database_url: str,
-    statement: tuple[str, tuple[Any, ...]],
-    *,
-    prepared: bool,
-    mode: str | None,
-    runs: int,
+    database_url: str, statement: Any, *, prepared: bool, mode: str | None, runs: int
 ) -> float:
     import psycopg
 
-    sql, params = statement
+    from bench.cpu_cost import backend_cpu_ns
+
     cursor_factory = psycopg.Cursor if prepared else psycopg.ClientCursor
     with psycopg.connect(database_url, autocommit=True, cursor_factory=cursor_factory) as db:
         if mode is not None:
             db.execute(f"SET plan_cache_mode = {mode}")
-        counter = Path(f"/proc/{db.info.backend_pid}/schedstat")
-        assert counter.exists(), "PostgreSQL must run on this machine"
+        backend = db.info.backend_pid
+
+        def run() -> None:
+            db.execute(statement.template, statement.params, prepare=prepared).fetchall()
+
         for _ in range(50):  # past the five runs after which a plan may be kept
-            db.execute(sql, params, prepare=prepared).fetchall()
-        before = int(counter.read_text().split()[0])
+            run()
+        before = backend_cpu_ns(backend)
         for _ in range(runs):
-            db.execute(sql, params, prepare=prepared).fetchall()
-        return (int(counter.read_text().split()[0]) - before) / runs / 1e6
+            run()
+        return (backend_cpu_ns(backend) - before) / runs / 1e6
 
 
 def main() -> None:

@@ -354,7 +354,8 @@ def plans_phase(requests: int) -> dict[str, Any]:
     browser = scene.owner_browser()
     others = []
     for path in ADMIN_LISTS:
-        for sql in (sent.sql for sent in sent_by(lambda path=path: browser.get(path))):
+        for sent in sent_by(lambda path=path: browser.get(path)):
+            sql = sent.sql
             if not any(f'"{table}"' in sql for table in BIG_TABLES):
                 continue
             found = plan(sql, analyze=True)

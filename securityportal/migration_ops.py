@@ -21,9 +21,12 @@ def drop_index(name: str, *, table: str, column: str) -> migrations.RunPython:
         schema_editor.execute(f"DROP INDEX {concurrently(schema_editor)}IF EXISTS {quoted}")
 
     def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        # A concurrent build that failed leaves an invalid index of that name: drop it
+        # rather than keep it as if built.
+        forwards(apps, schema_editor)
         quote = schema_editor.quote_name
         schema_editor.execute(
-            f"CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS {quote(name)} "
+            f"CREATE INDEX {concurrently(schema_editor)}{quote(name)} "
             f"ON {quote(table)} ({quote(column)})"
         )
 

@@ -109,7 +109,7 @@ class Session(ClientColumns, AbstractBaseSession):
     # No index of its own: session_account_recent leads with it and serves every
     # lookup by account. A second, narrower one costs every insert, and a plan made
     # once for any account (a prepared statement's generic plan) picked it, reading
-    # all of a large account's sessions and sorting them for a page of a hundred.
+    # and sorting all of a large account's sessions to count up to a cap.
     account = models.ForeignKey(
         "accounts.Account",
         on_delete=models.CASCADE,

@@ -7,6 +7,7 @@ values, as a prepared statement may be. The query-plan tests and
 ``bench/scale_report.py`` share this, so the report shows the very plans the tests
 assert."""
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -108,7 +109,7 @@ def plan(sql: str, *, analyze: bool = False) -> Plan:
         cursor.execute(f"EXPLAIN ({options}) {sql}")
         raw = cursor.fetchone()[0]
         transaction.set_rollback(True)
-    (document,) = json.loads(raw) if isinstance(raw, str) else raw
+    document = _document(raw)
     return Plan(
         sql=sql,
         tree=document["Plan"],
@@ -123,29 +124,39 @@ def generic_plan(statement: Statement) -> Plan:
     later run (``plan_cache_mode`` "auto", DECISIONS.md). PostgreSQL 15 has no
     ``EXPLAIN (GENERIC_PLAN)``: the statement is prepared, and explained as executed
     with the planner told to plan it generically."""
-    placeholders = iter(range(1, len(statement.params) + 1))
+    numbers = itertools.count(1)
     numbered = re.sub(
         r"%([s%])",
-        lambda found: "%" if found[1] == "%" else f"${next(placeholders)}",
+        lambda found: "%" if found[1] == "%" else f"${next(numbers)}",
         statement.template,
     )
+    assert next(numbers) == len(statement.params) + 1, f"a value per placeholder: {statement}"
+    # A name of its own per call: a probe left by a failed call harms no later one.
+    name = f"generic_plan_{next(_probes)}"
     values = ", ".join(["%s"] * len(statement.params))
-    execute = f"EXECUTE generic_plan_probe({values})" if values else "EXECUTE generic_plan_probe"
+    execute = f"EXECUTE {name}({values})" if values else f"EXECUTE {name}"
     # EXPLAIN takes no bound parameters: the values are written in.
     explain = connection.ops.compose_sql(f"EXPLAIN (FORMAT JSON) {execute}", statement.params)
     # Neither a savepoint nor a rollback: psycopg answers a rollback by deallocating
-    # every prepared statement of the connection, this one included.
+    # every prepared statement of the connection, this one included. If a statement
+    # fails, the caller's transaction (a test's) is rolled back, which undoes the SET.
     with connection.cursor() as cursor:
-        cursor.execute(f"PREPARE generic_plan_probe AS {numbered}")
-        try:
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
-            cursor.execute(explain)
-            raw = cursor.fetchone()[0]
-        finally:
-            cursor.execute("RESET plan_cache_mode")
-            cursor.execute("DEALLOCATE generic_plan_probe")
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(explain)
+        raw = cursor.fetchone()[0]
+        cursor.execute("RESET plan_cache_mode")
+        cursor.execute(f"DEALLOCATE {name}")
+    return Plan(sql=statement.sql, tree=_document(raw)["Plan"])
+
+
+_probes = itertools.count()
+
+
+def _document(raw: str | list[Any]) -> dict[str, Any]:
+    """The one plan EXPLAIN (FORMAT JSON) answered, as text or already decoded."""
     (document,) = json.loads(raw) if isinstance(raw, str) else raw
-    return Plan(sql=statement.sql, tree=document["Plan"])
+    return document
 
 
 class _Stop(Exception):
