@@ -250,8 +250,8 @@ def pages_phase(requests: int) -> dict[str, Any]:
     scene = _scene()
     browser = scene.owner_browser()
     cursor = sign_ins_of(scene.owner, limit=PAGE_SIZE).next
-    # On the almost empty database everyone signed in fits one page: its first page
-    # (an empty cursor is refused, as any cursor that names no page).
+    # Where everyone signed in fits one page, that first page (an empty cursor is
+    # refused, as any cursor that names no page).
     people = signed_in_people(scene.account, _now()).next
     more_people = f"?after={people}" if people else ""
     pages = [
