@@ -5,6 +5,21 @@ from django.utils import timezone
 from securityportal.client import ClientColumns
 
 
+def _owner_key(to: str, **options: str) -> models.ForeignKey:
+    """Whose row it is (a user's or an account's); the row outlives them, the key
+    emptied. No index of its own: the model's index of an owner's rows newest first
+    leads with it (as Session.account)."""
+    return models.ForeignKey(
+        to,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        **options,
+    )
+
+
 class AuditEvent(models.Model):
     """One security action: who did what to whom, when and from where.
 
@@ -19,25 +34,8 @@ class AuditEvent(models.Model):
         related_name="+",
         help_text="Who acted; empty when the system did (expiry, replay detection).",
     )
-    # Neither this nor account has an index of its own: audit_user_time and
-    # audit_account_recent lead with them (as Session.account).
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Whose security the event concerns.",
-        db_index=False,
-    )
-    account = models.ForeignKey(
-        "accounts.Account",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    user = _owner_key(settings.AUTH_USER_MODEL, help_text="Whose security the event concerns.")
+    account = _owner_key("accounts.Account")
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=100, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -74,24 +72,8 @@ class LoginEvent(ClientColumns):
         INACTIVE = "inactive", "User deactivated"
         RATE_LIMITED = "rate_limited", "Too many attempts from this network"
 
-    # Neither this nor account has an index of its own: login_user_time and
-    # login_account_time lead with them (as Session.account).
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    account = models.ForeignKey(
-        "accounts.Account",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    user = _owner_key(settings.AUTH_USER_MODEL)
+    account = _owner_key("accounts.Account")
     username = models.CharField(max_length=254)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     success = models.BooleanField()
