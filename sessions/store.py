@@ -143,7 +143,9 @@ class SessionStore(SessionBase):
                 key_hash=sha256_hex(self.session_key),
                 data=encoded,
             )
-        elif encoded != self._written_data:
+        elif self._written_data is None or data != self.decode(self._written_data):
+            # Compared as data, not as text: the text carries the second it was
+            # signed in, so unchanged data encoded a second later reads as new.
             # A session revoked while this request ran stays revoked: the
             # filter skips it instead of writing its data back.
             Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(

@@ -2,13 +2,16 @@
 no rows for anonymous visitors, and sign-out ending the row."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from conftest import CHROME_MAC, PASSWORD, browser_for
@@ -268,6 +271,23 @@ def test_sign_in_writes_the_row_once_and_before_other_sign_in_receivers_run(alic
     ]
     assert len(writes) == 1
     assert writes[0].startswith("INSERT")
+
+
+def test_unchanged_data_saved_a_second_later_is_not_written_again(alice):
+    browser = browser_for(alice)
+    store = SessionStore(session_cookie(browser))
+    assert store.get("_auth_user_id") == str(alice.pk)  # loaded, as a request would
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=False):
+        with CaptureQueriesContext(connection) as unchanged:
+            store.save()
+        store["theme"] = "dark"
+        with CaptureQueriesContext(connection) as changed:
+            store.save()
+
+    assert not [q for q in unchanged.captured_queries if q["sql"].startswith("UPDATE")]
+    assert [q for q in changed.captured_queries if q["sql"].startswith("UPDATE")]
+    assert SessionStore(session_cookie(browser)).load()["theme"] == "dark"
 
 
 def test_a_request_in_flight_cannot_write_its_data_back_onto_a_revoked_session(alice):
