@@ -17,12 +17,10 @@ machine). Best of ``--rounds``. The ways:
   made for each run's values would cost instead."""
 
 import argparse
-import os
-import sys
-from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parents[1]
+from bench.in_process import set_up_portal
+
 WAYS = {
     "values written in (Django's default)": (False, None),
     "prepared, plan_cache_mode auto (the portal's)": (True, None),
@@ -33,30 +31,12 @@ WAYS = {
 def _session_lookup(database_url: str) -> Any:
     """The statement the portal sends to read a signed-in browser's session, captured
     from a real request."""
-    # Nothing from the shell's environment: with REDIS_URL set the request would read
-    # its session from the cache and send no lookup.
-    for name in [name for name in os.environ if name.startswith(("DJANGO_", "DATABASE_"))]:
-        del os.environ[name]
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="securityportal.settings",
-        DJANGO_SECRET_KEY="plan-cache-bench-secret-key",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_ALLOW_PLAIN_HTTP="1",
-        DATABASE_URL=database_url,
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-    )
-    sys.path.insert(0, str(PROJECT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    set_up_portal(database_url, secret_key="plan-cache-bench-secret-key")
     from django.test import Client
 
     from bench.cpu_cost import credentials
     from securityportal.tests.plans import sent_by
 
-    call_command("migrate", verbosity=0)
     cookie = credentials("portal")["cookie"]
 
     def status() -> None:

@@ -64,3 +64,26 @@ def test_no_index_repeats_the_first_columns_of_another_index_of_its_table():
 
     assert indexes
     assert not repeated
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_a_hashed_secret_has_one_index_its_unique_one():
+    # Django gives a unique text column on PostgreSQL a second, varchar_pattern_ops
+    # index for LIKE 'prefix%'. A hash is looked up whole and never by its prefix, so
+    # that index is read by nothing, yet written on every sign-in, refresh and
+    # activity bump (user_sessions 0004 dropped it).
+    session = apps.get_model("user_sessions", "Session")._meta
+    refresh = apps.get_model("user_sessions", "RefreshToken")._meta
+    hashed = {
+        (session.db_table, session.get_field("key_hash").column),
+        (refresh.db_table, refresh.get_field("token_hash").column),
+    }
+
+    on_a_hash = sorted(
+        (table, unique)
+        for _, table, key, unique in _indexes_of_our_tables()
+        if any((table, part.split()[0]) in hashed for part in key)
+    )
+
+    assert on_a_hash == sorted((table, True) for table, _ in hashed)
