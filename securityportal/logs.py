@@ -117,18 +117,34 @@ def _session_row(request: HttpRequest) -> Any:
 
 class RequestContextFilter(logging.Filter):
     """Stamp each record with the request being handled: its id, the user's id and
-    the session's public id. Outside a request the record is left as it is."""
+    the session's public id, and hide the tokens of its path wherever the record
+    quotes it. Outside a request the record is left as it is."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         request = _current_request.get()
         if request is None:
             return True
+        _redact_path(record, request.path)
         record.request_id = request.request_id
         row = _session_row(request)
         if row is not None:
             record.user_id = row.user_id
             record.session_id = str(row.pk)
         return True
+
+
+def _redact_path(record: logging.LogRecord, path: str) -> None:
+    """Django's own lines quote the raw path: "Not Found: …", "Method Not Allowed
+    (PUT): …", "Forbidden (CSRF token missing.): …". A "This wasn't me" link refused
+    that way (a browser without its CSRF cookie) would put a working sign-out link in
+    front of whoever reads the log."""
+    loggable = loggable_path(path)
+    if loggable == path:
+        return
+    if isinstance(record.args, tuple):
+        record.args = tuple(loggable if arg == path else arg for arg in record.args)
+    if isinstance(record.msg, str):
+        record.msg = record.msg.replace(path, loggable)
 
 
 class JsonLinesFormatter(logging.Formatter):

@@ -119,6 +119,26 @@ def test_a_this_wasnt_me_link_sent_to_https_is_logged_without_its_token(alice, j
     assert token not in json_log.text
 
 
+@pytest.mark.parametrize(
+    ("method", "checks_csrf", "status"),
+    [("post", True, 403), ("put", False, 405)],
+    ids=["refused for want of a CSRF token", "refused for its method"],
+)
+def test_a_this_wasnt_me_link_refused_by_django_is_logged_without_its_token(
+    alice, json_log, method, checks_csrf, status
+):
+    token = disown_token(api_login(alice)["session"]["id"])
+    browser = Client(enforce_csrf_checks=checks_csrf)
+
+    # Django writes a line of its own for these refusals, quoting the path.
+    response = getattr(browser, method)(f"/sessions/disown/{token}/")
+
+    assert response.status_code == status
+    refusals = [line for line in json_log.lines() if line["logger"] != "securityportal.access"]
+    assert any("/sessions/disown/[redacted]/" in line["message"] for line in refusals)
+    assert token not in json_log.text
+
+
 def test_a_line_written_after_the_request_has_no_request_id(json_log):
     Client().get("/login/")
 
