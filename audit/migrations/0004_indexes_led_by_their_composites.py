@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from securityportal.migration_ops import drop_index
+from securityportal.migration_ops import DropIndexConcurrently
 
 
 def _key(**options: object) -> models.ForeignKey:
@@ -32,20 +32,20 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                drop_index(
+                DropIndexConcurrently(
                     "audit_auditevent_account_id_a8d1ad7e",
                     table="audit_auditevent",
                     column="account_id",
                 ),
-                drop_index(
+                DropIndexConcurrently(
                     "audit_auditevent_user_id_871f21a9", table="audit_auditevent", column="user_id"
                 ),
-                drop_index(
+                DropIndexConcurrently(
                     "audit_loginevent_account_id_c375ce88",
                     table="audit_loginevent",
                     column="account_id",
                 ),
-                drop_index(
+                DropIndexConcurrently(
                     "audit_loginevent_user_id_77b0e1df", table="audit_loginevent", column="user_id"
                 ),
             ],

@@ -1,5 +1,7 @@
 """The models and their migrations agree: a fresh database gets every column and index."""
 
+import io
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
@@ -87,3 +89,23 @@ def test_a_hashed_secret_has_one_index_its_unique_one():
     )
 
     assert on_a_hash == sorted((table, True) for table, _ in hashed)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_sqlmigrate_shows_an_index_dropped_and_rebuilt_without_blocking():
+    # What an operator reviews before a deploy is the SQL the migration will run.
+    def sql(*backwards: str) -> str:
+        out = io.StringIO()
+        call_command("sqlmigrate", *backwards, "user_sessions", "0004", stdout=out)
+        return out.getvalue()
+
+    assert (
+        'DROP INDEX CONCURRENTLY IF EXISTS "user_sessions_session_key_hash_298c3066_like";'
+        in sql()
+    )
+    assert (
+        'CREATE INDEX CONCURRENTLY "user_sessions_session_key_hash_298c3066_like" '
+        'ON "user_sessions_session" ("key_hash" varchar_pattern_ops);'
+    ) in sql("--backwards")
+    assert "BEGIN;" not in sql()

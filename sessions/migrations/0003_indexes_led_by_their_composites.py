@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from securityportal.migration_ops import drop_index
+from securityportal.migration_ops import DropIndexConcurrently
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                drop_index(
+                DropIndexConcurrently(
                     "user_sessions_session_account_id_e632910f",
                     table="user_sessions_session",
                     column="account_id",

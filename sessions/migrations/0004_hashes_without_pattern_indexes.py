@@ -5,7 +5,7 @@ by its prefix (the admin refuses such a filter: accounts.admin_scope)."""
 
 from django.db import migrations
 
-from securityportal.migration_ops import drop_index
+from securityportal.migration_ops import DropIndexConcurrently
 
 
 class Migration(migrations.Migration):
@@ -17,13 +17,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        drop_index(
+        DropIndexConcurrently(
             "user_sessions_session_key_hash_298c3066_like",
             table="user_sessions_session",
             column="key_hash",
             opclass="varchar_pattern_ops",
         ),
-        drop_index(
+        DropIndexConcurrently(
             "user_sessions_refreshtoken_token_hash_795e8489_like",
             table="user_sessions_refreshtoken",
             column="token_hash",
