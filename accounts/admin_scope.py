@@ -14,6 +14,8 @@ The doors, and what closes each:
   write (``lookup_allowed``); any other lookup is refused;
 - foreign-key and many-to-many inputs (dropdowns, raw-id inputs and their popups):
   the related model's scoped queryset, or nothing when no scope is known;
+- ids sent back (an action's ticked rows, a relation input's value): checked
+  against their column before any lookup (``holds``);
 - the permission checks themselves refuse another account's row."""
 
 from datetime import MAXYEAR
@@ -22,14 +24,20 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget, url_params_from_lookup_dict
-from django.core.exceptions import ValidationError
+from django.contrib.admin.widgets import (
+    AutocompleteSelect,
+    ForeignKeyRawIdWidget,
+    url_params_from_lookup_dict,
+)
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
+from django.utils.text import smart_split
 
 # What Django's field list filters write after the field's path: a choice, a
 # yes/no, empty or not, a date range. A relation's filter adds "__<target>__exact".
@@ -37,6 +45,8 @@ FILTER_SUFFIXES = ("", "__exact", "__isnull", "__isempty", "__gte", "__lt")
 DATE_PARTS = ("year", "month", "day")
 # PostgreSQL text cannot hold this byte: a query carrying it fails at the database.
 NUL = "\x00"
+# A name, an e-mail address, a device and an address fit in far fewer.
+SEARCH_WORDS_MAX = 20
 
 
 class CappedPaginator(Paginator):
@@ -62,6 +72,18 @@ class CappedPaginator(Paginator):
         return max(1, self.CAP // self.per_page)
 
 
+def holds(key: models.Field, value: Any) -> bool:
+    """Whether the column ``key`` can hold ``value`` as a browser sent it. The admin
+    looks some submitted ids up as sent, and one the column cannot hold ("abc" for a
+    number or a UUID, a number past the column's range) fails at the database: a
+    server error where the visitor should hear that the value is not valid."""
+    try:
+        key.run_validators(key.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
 class ScopedRawIdWidget(ForeignKeyRawIdWidget):
     """Django's raw-id input names the row whose id was typed, looked up in the whole
     table: typing ids of another account would reveal its users' names one by one.
@@ -72,12 +94,20 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         self.queryset = queryset
 
     def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
-        key = self.rel.get_related_field().name
-        try:
-            visible = self.queryset.filter(**{key: value}).exists()
-        except (ValueError, ValidationError):
+        key = self.rel.get_related_field()
+        if not holds(key, value) or not self.queryset.filter(**{key.name: value}).exists():
             return "", ""
-        return super().label_and_url_for_value(value) if visible else ("", "")
+        return super().label_and_url_for_value(value)
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete input, which redraws a refused form by looking the
+    submitted value up as sent: ``account=abc`` ended in a server error instead of
+    the form's "Select a valid choice". A value the key cannot hold is left out."""
+
+    def optgroups(self, name: str, value: list[str], attr: dict | None = None) -> list:
+        key = self.field.target_field
+        return super().optgroups(name, [each for each in value if holds(key, each)], attr)
 
 
 class AccountScopedAdmin(admin.ModelAdmin):
@@ -116,6 +146,10 @@ class AccountScopedAdmin(admin.ModelAdmin):
         # nothing and keeps a future caller that passes a raw one from leaking.
         # The list's search box refuses a NUL byte; autocomplete passes its term as sent.
         search_term = search_term.replace(NUL, "")
+        # Each word is one more condition on every search field: a thousand words
+        # overflowed SQLite's expression depth, a server error passed off as an outage.
+        if len(list(smart_split(search_term))) > SEARCH_WORDS_MAX:
+            raise BadRequest(f"A search takes at most {SEARCH_WORDS_MAX} words.")
         return super().get_search_results(request, self.scope(request, queryset), search_term)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
@@ -215,11 +249,11 @@ class AccountScopedAdmin(admin.ModelAdmin):
             choices = self.choices_for(request, db_field.remote_field.model)
             if choices is not None:
                 kwargs["queryset"] = choices
-        if (
-            "widget" not in kwargs
-            and db_field.name in self.raw_id_fields
-            and db_field.name not in self.get_autocomplete_fields(request)
-        ):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        elif "widget" not in kwargs and db_field.name in self.raw_id_fields:
             kwargs["widget"] = ScopedRawIdWidget(
                 db_field.remote_field,
                 self.admin_site,
@@ -227,6 +261,16 @@ class AccountScopedAdmin(admin.ModelAdmin):
                 using=kwargs.get("using"),
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def response_action(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> HttpResponse | None:
+        # Django finds the ticked rows by their ids as sent (a pk__in filter): an id
+        # the key cannot hold ended in a server error.
+        key = self.model._meta.pk
+        if not all(holds(key, value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
+            raise BadRequest("A selected row's id is not valid.")
+        return super().response_action(request, queryset)
 
     def formfield_for_manytomany(
         self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any

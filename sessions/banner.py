@@ -14,6 +14,7 @@ from django.shortcuts import resolve_url
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 
+from securityportal.htmx import current_page_path
 from sessions.models import Session
 
 IDLE = "idle"
@@ -115,5 +116,5 @@ def _page_path(request: HttpRequest) -> str:
     """The page the user is looking at: for HTMX, the page behind the fragment;
     nothing after a plain POST, whose URL is an action rather than a page."""
     if request.htmx:
-        return request.htmx.current_url_abs_path or ""
+        return current_page_path(request) or ""
     return request.get_full_path() if request.method == "GET" else ""

@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import User
 from securityportal.client import ClientInfo
+from securityportal.htmx import current_page_path
 from sessions.store import SessionStore
 from sessions.validation import record_activity
 
@@ -125,7 +126,7 @@ def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpRespo
     sees (for HTMX, HX-Current-URL, not the fragment's URL); after a POST the
     action is not replayed."""
     query = {"reason": reason} if reason else {}
-    here = request.htmx.current_url_abs_path if request.htmx else request.get_full_path()
+    here = current_page_path(request) if request.htmx else request.get_full_path()
     if request.method == "GET" or request.htmx:
         query["next"] = here or "/"
     login = resolve_url(settings.LOGIN_URL)

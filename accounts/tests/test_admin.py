@@ -299,6 +299,45 @@ def test_a_lookup_the_users_list_does_not_offer_is_refused(alice, query):
     assert response.status_code == 400
 
 
+def test_a_search_of_twenty_words_runs_and_one_of_more_is_refused(alice):
+    owner = browser_for(alice)
+
+    twenty = owner.get("/admin/accounts/user/", {"q": " ".join(["alice"] * 20)})
+    thousand = owner.get("/admin/accounts/user/", {"q": " ".join(["x"] * 1000)})
+
+    assert twenty.status_code == 200
+    assert "alice@acme.example" in twenty.content.decode()
+    assert thousand.status_code == 400
+
+
+def test_an_autocomplete_search_of_more_than_twenty_words_is_refused(alice):
+    response = browser_for(alice).get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "user_sessions",
+            "model_name": "session",
+            "field_name": "user",
+            "term": " ".join(["x"] * 1000),
+        },
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("account", ["abc", "99999999999999999999"])
+def test_a_superuser_sent_an_account_id_no_account_can_have_gets_the_form_back(
+    root, alice, account
+):
+    response = browser_for(root).post(
+        f"/admin/accounts/user/{alice.pk}/change/", user_form(alice, account=account)
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.account.name == "Acme"
+
+
 def test_a_nul_byte_in_a_filter_value_goes_back_to_the_list(alice):
     response = browser_for(alice).get("/admin/accounts/user/?role__exact=%00")
 

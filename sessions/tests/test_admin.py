@@ -57,6 +57,23 @@ def revoked_events() -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action="session.revoked").order_by("id"))
 
 
+@pytest.mark.parametrize("selected", ["abc", "\x00", "99999999999999999999"])
+def test_revoking_a_selected_id_no_session_can_have_is_refused_and_ends_nothing(
+    alice, bob, selected
+):
+    owner = browser_for(alice)
+    bobs = row_of(browser_for(bob))
+
+    response = owner.post(
+        LIST, {"action": "revoke_selected", "_selected_action": [str(bobs.pk), selected]}
+    )
+
+    assert response.status_code == 400
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None
+    assert revoked_events() == []
+
+
 def test_an_owner_lists_only_their_own_account_sessions(alice, bob, carol):
     owner = browser_for(alice)
     bobs = row_of(browser_for(bob, SAFARI_IPHONE))

@@ -297,6 +297,36 @@ def test_an_anonymous_status_request_is_sent_to_login(db, headers, location_head
     assert response[location_header] == location
 
 
+# HX-Current-URL is the client's to write; urllib refuses these addresses outright.
+MALFORMED_PAGE_URLS = ["http://[", "http://[::1", "http://[zz]/"]
+
+
+@pytest.mark.parametrize("page_url", MALFORMED_PAGE_URLS)
+def test_an_anonymous_poll_from_a_malformed_page_url_is_sent_to_login(db, page_url):
+    response = Client().get(
+        "/session/status/", headers={"HX-Request": "true", "HX-Current-URL": page_url}
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=/"
+
+
+@pytest.mark.parametrize("page_url", MALFORMED_PAGE_URLS)
+def test_a_poll_from_a_malformed_page_url_gets_the_banner_with_no_page_to_return_to(
+    alice, page_url
+):
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        near_the_absolute_deadline(browser, traveller)
+
+        response = browser.get(
+            "/session/status/", headers={"HX-Request": "true", "HX-Current-URL": page_url}
+        )
+
+    assert response.status_code == 200
+    assert hidden_input(response.content.decode(), "next") == "/login/"
+
+
 def test_the_status_request_costs_one_query(alice, django_assert_num_queries):
     with time_machine.travel(START, tick=False) as traveller:
         browser = browser_for(alice)
