@@ -142,3 +142,26 @@ def test_the_client_guide_explains_every_error_code():
     missing = {code for code in codes if f"`{code}`" not in guide}
 
     assert not missing, f"docs/API.md does not explain {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "code"),
+    [
+        ("get", "/api/schema/?format=xml", {}, 404, "not_found"),
+        ("post", "/api/schema/", {}, 405, "method_not_allowed"),
+        ("get", "/api/schema/", {"Accept": "text/html"}, 406, "not_acceptable"),
+        ("get", "/api/docs/", {"Accept": "application/xml"}, 406, "not_acceptable"),
+        ("post", "/api/docs/", {}, 405, "method_not_allowed"),
+        ("get", "/api/redoc/?format=json", {}, 404, "not_found"),
+        ("post", "/api/redoc/", {}, 405, "method_not_allowed"),
+    ],
+)
+def test_the_documentation_refuses_in_the_apis_json_like_every_endpoint(
+    method, path, headers, status, code
+):
+    response = getattr(Client(), method)(path, headers=headers)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
