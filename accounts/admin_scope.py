@@ -73,10 +73,11 @@ class CappedPaginator(Paginator):
 
 
 def holds(key: models.Field, value: Any) -> bool:
-    """Whether the column ``key`` can hold ``value`` as a browser sent it. The admin
-    looks some submitted ids up as sent, and one the column cannot hold ("abc" for a
-    number or a UUID, a number past the column's range) fails at the database: a
-    server error where the visitor should hear that the value is not valid."""
+    """Whether ``value``, as a browser sent it, is a valid value of the key ``key``:
+    of its type, within its column's range, passing its validators. The admin looks
+    some submitted ids up as sent, and one the column cannot hold ("abc" for a number
+    or a UUID, a number past the column's range) fails at the database: a server
+    error where the visitor should hear that the value is not valid."""
     try:
         key.run_validators(key.to_python(value))
     except ValidationError:

@@ -11,8 +11,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 def set_up_portal(database_url: str, *, secret_key: str) -> None:
     """Django set up with the portal's settings on ``database_url``, migrated.
 
-    Nothing is taken from the shell's environment: with REDIS_URL set, a request would
-    read its session from the cache, and an activity bump would write there too."""
+    The shell's DJANGO_*, DATABASE_* and REDIS_URL variables are set aside (other
+    settings variables still apply): with REDIS_URL set, a request would read its
+    session from the cache, and an activity bump would write there too."""
     for name in [name for name in os.environ if name.startswith(("DJANGO_", "DATABASE_"))]:
         del os.environ[name]
     os.environ.pop("REDIS_URL", None)

@@ -78,7 +78,7 @@ def _writes() -> dict[str, Write]:
             nothing,
             lambda user, now: start_api_session(user=user, client=client, now=now),
         ),
-        "refresh: the next token stored": Write(
+        "refresh: the rotation (the old token marked, the next stored)": Write(
             refresh_tokens,
             lambda token, now: rotate_refresh_token(token=token, ip=CLIENT["ip"], now=now),
         ),

@@ -137,14 +137,18 @@ def _redact_path(record: logging.LogRecord, path: str) -> None:
     """Django's own lines quote the raw path: "Not Found: …", "Method Not Allowed
     (PUT): …", "Forbidden (CSRF token missing.): …". A "This wasn't me" link refused
     that way (a browser without its CSRF cookie) would put a working sign-out link in
-    front of whoever reads the log."""
-    loggable = loggable_path(path)
-    if loggable == path:
+    front of whoever reads the log. Django escapes the path of its response lines
+    first (``\\xe9`` for é, ``\\\\`` for a backslash), so that form is looked for too."""
+    if loggable_path(path) == path:
         return
+    quoted = {path, path.encode("unicode_escape").decode("ascii")}
     if isinstance(record.args, tuple):
-        record.args = tuple(loggable if arg == path else arg for arg in record.args)
+        record.args = tuple(
+            loggable_path(a) if isinstance(a, str) and a in quoted else a for a in record.args
+        )
     if isinstance(record.msg, str):
-        record.msg = record.msg.replace(path, loggable)
+        for form in quoted:
+            record.msg = record.msg.replace(form, loggable_path(form))
 
 
 class JsonLinesFormatter(logging.Formatter):

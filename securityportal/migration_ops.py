@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.operations.base import Operation
+from django.db.migrations.operations.base import Operation, OperationCategory
 from django.db.migrations.state import ProjectState
 
 
@@ -22,7 +23,7 @@ class DropIndexConcurrently(Operation):
     operator class exists on PostgreSQL alone: elsewhere there is none to drop, and
     none is built when reversed. Its SQL is what ``sqlmigrate`` shows."""
 
-    reversible = True
+    category = OperationCategory.REMOVAL
 
     def __init__(self, name: str, *, table: str, column: str, opclass: str | None = None) -> None:
         self.name = name
@@ -79,4 +80,12 @@ class DropIndexConcurrently(Operation):
 
 
 def _concurrently(schema_editor: BaseDatabaseSchemaEditor) -> str:
-    return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    if schema_editor.connection.vendor != "postgresql":
+        return ""
+    if schema_editor.atomic_migration:
+        # PostgreSQL refuses CONCURRENTLY inside a transaction. squashmigrations
+        # does not carry atomic = False over to the migration it writes.
+        raise ImproperlyConfigured(
+            "DropIndexConcurrently runs only in a migration with atomic = False."
+        )
+    return "CONCURRENTLY "

@@ -584,6 +584,8 @@ def test_a_raw_id_input_names_and_offers_only_rows_of_the_owner_account(alice, b
 
     assert set(field.queryset) == {alice, bob}
     assert field.widget.label_and_url_for_value(carol.pk) == ("", "")
+    assert field.widget.label_and_url_for_value("abc") == ("", "")
+    assert field.widget.label_and_url_for_value("99999999999999999999") == ("", "")
     assert field.widget.label_and_url_for_value(bob.pk)[0] == "bob"
 
 

@@ -4,8 +4,12 @@ import io
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.state import ProjectState
+
+from securityportal.migration_ops import DropIndexConcurrently
 
 
 @pytest.mark.django_db
@@ -109,3 +113,14 @@ def test_sqlmigrate_shows_an_index_dropped_and_rebuilt_without_blocking():
         'ON "user_sessions_session" ("key_hash" varchar_pattern_ops);'
     ) in sql("--backwards")
     assert "BEGIN;" not in sql()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_a_concurrent_drop_in_an_atomic_migration_is_refused_naming_the_fix():
+    # squashmigrations writes its migration without atomic = False.
+    drop = DropIndexConcurrently("session_revoked_at", table="user_sessions_session", column="x")
+
+    with connection.schema_editor(atomic=True) as editor:
+        with pytest.raises(ImproperlyConfigured, match="atomic = False"):
+            drop.database_forwards("user_sessions", editor, ProjectState(), ProjectState())

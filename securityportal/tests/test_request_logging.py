@@ -139,6 +139,20 @@ def test_a_this_wasnt_me_link_refused_by_django_is_logged_without_its_token(
     assert token not in json_log.text
 
 
+@pytest.mark.parametrize("ending", ["%C3%A9", "%5C"], ids=["an accent", "a backslash"])
+def test_a_this_wasnt_me_link_with_a_character_django_escapes_is_logged_without_its_token(
+    alice, json_log, ending
+):
+    token = disown_token(api_login(alice)["session"]["id"])
+
+    # Django escapes the path it quotes in "Not Found: …" (\xe9, \\).
+    response = Client().get(f"/sessions/disown/{token}/{ending}")
+
+    assert response.status_code == 404
+    assert any(line["message"].startswith("Not Found: ") for line in json_log.lines())
+    assert token not in json_log.text
+
+
 def test_a_line_written_after_the_request_has_no_request_id(json_log):
     Client().get("/login/")
 
