@@ -121,6 +121,8 @@ def test_a_concurrent_drop_in_an_atomic_migration_is_refused_naming_the_fix():
     # squashmigrations writes its migration without atomic = False.
     drop = DropIndexConcurrently("session_revoked_at", table="user_sessions_session", column="x")
 
-    with connection.schema_editor(atomic=True) as editor:
-        with pytest.raises(ImproperlyConfigured, match="atomic = False"):
-            drop.database_forwards("user_sessions", editor, ProjectState(), ProjectState())
+    with (
+        connection.schema_editor(atomic=True) as editor,
+        pytest.raises(ImproperlyConfigured, match="atomic = False"),
+    ):
+        drop.database_forwards("user_sessions", editor, ProjectState(), ProjectState())
