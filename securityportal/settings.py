@@ -420,6 +420,23 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@localhost>")
+# The SMTP backend's server. Security e-mails are sent after the sign-in or password
+# change commits, inside its request: a server that accepts the connection and then
+# says nothing would hold the request until gunicorn killed the worker (the user
+# never getting the cookie or tokens of a sign-in already recorded). EMAIL_TIMEOUT
+# bounds every SMTP call well inside GUNICORN_TIMEOUT.
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL are both on: set one (STARTTLS on port 587, "
+        "or TLS from the start on port 465)."
+    )
 
 # The largest API request body accepted (413 beyond): every endpoint takes a few
 # short fields.

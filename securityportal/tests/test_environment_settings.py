@@ -1,0 +1,58 @@
+"""Every limit the spec names, and the e-mail server, are read from the environment
+(SPEC §7: "Every one of these is an environment setting")."""
+
+import json
+
+from conftest import run_python
+
+DUMP = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({name: getattr(settings, name) for name in %r}))
+"""
+
+# Each setting, what the environment says, and what the portal reads from it.
+FROM_THE_ENVIRONMENT = {
+    "LOGIN_FAILURE_LIMIT": ("7", 7),
+    "LOGIN_LOCKOUT_MINUTES": ("20", 20),
+    "LOGIN_ACCOUNT_FAILURES_PER_HOUR": ("250", 250),
+    "LOGIN_RATE_PER_IP": ("30/min", [30, 60]),
+    "SESSION_API_RATE": ("10/s", [10, 1]),
+    "REAUTH_MINUTES": ("5", 5),
+    "REFRESH_REUSE_GRACE_SECONDS": ("3", 3),
+    "TRUSTED_PROXY_COUNT": ("2", 2),
+    "ACCESS_TOKEN_SECONDS": ("120", 120),
+    "NEW_DEVICE_LINK_HOURS": ("24", 24),
+    "EMAIL_HOST": ("smtp.example.net", "smtp.example.net"),
+    "EMAIL_PORT": ("587", 587),
+    "EMAIL_HOST_USER": ("portal", "portal"),
+    "EMAIL_USE_TLS": ("1", True),
+    "EMAIL_TIMEOUT": ("4", 4),
+}
+
+
+def settings_read(**env: str | None) -> dict:
+    names = sorted(FROM_THE_ENVIRONMENT)
+    loaded = run_python("-c", DUMP % names, **env)
+    assert loaded.returncode == 0, loaded.stderr
+    return json.loads(loaded.stdout)
+
+
+def test_each_limit_and_the_mail_server_is_read_from_the_environment():
+    read = settings_read(**{name: raw for name, (raw, _) in FROM_THE_ENVIRONMENT.items()})
+
+    assert read == {name: value for name, (_, value) in FROM_THE_ENVIRONMENT.items()}
+
+
+def test_an_smtp_call_gives_up_after_ten_seconds_unless_told_otherwise():
+    # A mail server that accepts the connection and then says nothing must not hold
+    # a sign-in until gunicorn kills the worker.
+    assert settings_read(EMAIL_TIMEOUT=None)["EMAIL_TIMEOUT"] == 10
+
+
+def test_starttls_and_tls_from_the_start_together_are_refused_naming_both():
+    loaded = run_python("-c", DUMP % ["EMAIL_HOST"], EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
+
+    assert loaded.returncode != 0
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL are both on" in loaded.stderr
