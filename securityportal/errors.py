@@ -25,12 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 
 from securityportal.api import Unavailable
-
-API_PREFIX = "/api/"
-
-
-def is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
+from securityportal.routing import API_PREFIX, is_api
 
 
 def api_error(status: int, detail: str, code: str) -> JsonResponse:

@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.models import User
 from securityportal.client import ClientInfo
 from securityportal.htmx import current_page_path
+from securityportal.routing import is_api
 from sessions.store import SessionStore
 from sessions.validation import record_activity
 
@@ -137,7 +138,20 @@ def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpRespo
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
-    """Django's, with HTMX requests redirected through HX-Redirect."""
+    """Django's, with HTMX requests redirected through HX-Redirect, and asking the
+    view before the session: a view open to everyone (the API, which signs in by
+    bearer token; the health probes) reads no session cookie sent along."""
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        if not getattr(view_func, "login_required", True):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
 
     def handle_no_permission(
         self, request: HttpRequest, view_func: Callable[..., HttpResponse]
@@ -157,6 +171,12 @@ class SessionValidationMiddleware(MiddlewareMixin):
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
+        if is_api(request):
+            # The API signs a request in by its bearer token alone (SPEC §6): a
+            # browser's cookie sent along (Swagger UI's "Try it out" in a signed-in
+            # tab) is neither read nor kept alive by it, so API calls that answer
+            # 401 cannot hold an idle browser session open.
+            return None
         store: SessionStore = request.session
         row = store.current_row()
         if row is not None:

@@ -1,11 +1,13 @@
 """A database that cannot be reached is an outage, not a bug: a real server answers
 503 with Retry-After, the friendly page for browsers and JSON under /api/, whether
-the failing query was a view's or the session middleware's."""
+the failing query was a view's, the session middleware's or the API's token check."""
 
 import json
+import uuid
 from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
 
 from conftest import PYTHON_CLIENT
 from securityportal.tests.unreachable_database import (
@@ -14,6 +16,8 @@ from securityportal.tests.unreachable_database import (
     fetch,
     portal_without_database,
 )
+from sessions.models import Session
+from sessions.tokens import issue_access_token
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +56,13 @@ def test_signing_in_is_the_503_page(portal):
     assert "Security Portal is briefly unavailable" in page
 
 
-def test_an_api_request_refused_by_the_session_middleware_is_a_503_json(portal):
-    response, body = fetch(portal, "GET", "/api/auth/me", Cookie=SESSION_COOKIES)
+def test_an_api_request_whose_session_cannot_be_read_is_a_503_json(portal):
+    # A well-signed token (the server runs under the tests' key) of a session whose
+    # row the server then fails to read.
+    session = Session(pk=uuid.uuid4(), user_id=1)
+    access, _ = issue_access_token(session, timezone.now())
+
+    response, body = fetch(portal, "GET", "/api/auth/me", Authorization=f"Bearer {access}")
 
     assert response.status == 503
     assert response.getheader("Retry-After") == "5"

@@ -56,6 +56,20 @@ def test_a_browser_session_works_until_just_before_its_idle_limit(alice):
     assert row.revoked_at is None
 
 
+def test_api_calls_carrying_the_browser_cookie_do_not_keep_it_alive(alice):
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        for _ in range(3):
+            traveller.shift(timedelta(minutes=50))
+            # The API reads bearer tokens only: the cookie alone is refused.
+            assert browser.get("/api/auth/me").status_code == 401
+        response = browser.get(SECURITY_PAGE)
+
+    assert response.status_code == 302
+    assert response["Location"] == EXPIRED_LOCATION
+    assert Session.objects.get(user=alice).revoked_reason == "expired_idle"
+
+
 def test_an_idle_browser_session_is_sent_to_login(alice):
     with time_machine.travel(START, tick=False) as traveller:
         browser = browser_for(alice)

@@ -71,6 +71,21 @@ def test_an_api_call_reads_the_session_once_and_writes_nothing(alice):
     assert_reads_session_with_user_and_account(query["sql"])
 
 
+def test_an_api_call_sent_with_a_browser_cookie_reads_only_the_tokens_session(alice):
+    # Swagger UI's "Try it out" in a signed-in tab sends the cookie along; the API
+    # signs in by bearer token alone, so the cookie's session is not read.
+    browser = browser_for(alice)
+    token = api_login(alice)["access"]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    [query] = queries.captured_queries
+    assert_reads_session_with_user_and_account(query["sql"])
+    assert writes(queries) == []
+
+
 def test_the_api_session_list_reads_the_session_once_and_then_its_list(alice):
     client = bearer(api_login(alice)["access"])
 
