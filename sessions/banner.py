@@ -55,7 +55,8 @@ def expiry_banner(session: Session, now: datetime) -> ExpiryBanner:
     absolute one, which nothing extends). The banner shows from
     SESSION_WARNING_MINUTES before it. Far from it, the next poll comes when the
     banner is due; once shown, every SHOWN_POLL_SECONDS and once more right at
-    the deadline, so an ended session goes to the login page at once."""
+    the deadline, so an ended session goes to the login page at once (a second
+    later for the idle limit, which still serves its very instant)."""
     idle, absolute = session.idle_expires_at, session.expire_date
     kind, deadline = (IDLE, idle) if idle < absolute else (ABSOLUTE, absolute)
     seconds_left = (deadline - now).total_seconds()

@@ -40,7 +40,7 @@ class SessionQuerySet(models.QuerySet):
         return (
             self.filter(revoked_at__isnull=True, expire_date__gt=now)
             .alias(idle_deadline=_idle_deadline())
-            .filter(idle_deadline__gt=now)
+            .filter(idle_deadline__gte=now)
         )
 
     def ended(self, now: datetime) -> "SessionQuerySet":
@@ -48,7 +48,7 @@ class SessionQuerySet(models.QuerySet):
         return self.alias(idle_deadline=_idle_deadline()).filter(
             models.Q(revoked_at__isnull=False)
             | models.Q(expire_date__lte=now)
-            | models.Q(idle_deadline__lte=now)
+            | models.Q(idle_deadline__lt=now)
         )
 
     def for_user(self, user: User) -> "SessionQuerySet":

@@ -19,10 +19,14 @@ UNKNOWN = "unknown"
 
 
 def expiry_reason(session: Session, now: datetime) -> str | None:
-    """Which limit a live session has passed at ``now``: absolute first, then idle."""
+    """Which limit a live session has passed at ``now``: absolute first, then idle.
+
+    Idle means ``last_seen_at + idle < now`` (SPEC §4): the session still serves a
+    request at the very instant its idle limit falls. Absolute expiry is Django's
+    ``expire_date``, which ends a session at that instant."""
     if now >= session.expire_date:
         return RevokedReason.EXPIRED_ABSOLUTE
-    if now >= session.idle_expires_at:
+    if now > session.idle_expires_at:
         return RevokedReason.EXPIRED_IDLE
     return None
 

@@ -56,6 +56,21 @@ def test_a_browser_session_works_until_just_before_its_idle_limit(alice):
     assert row.revoked_at is None
 
 
+def test_a_session_serves_at_the_instant_of_its_idle_limit_and_not_a_moment_after(alice):
+    # SPEC §4: idle-expired once last_seen_at + idle < now.
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        api = bearer(api_login(alice)["access"])
+        traveller.shift(timedelta(minutes=60))
+        at_the_limit = browser.get(SECURITY_PAGE), api.get("/api/auth/me")
+        traveller.shift(timedelta(minutes=60, microseconds=1))
+        past_it = browser.get(SECURITY_PAGE), api.get("/api/auth/me")
+
+    assert [response.status_code for response in at_the_limit] == [200, 200]
+    assert [response.status_code for response in past_it] == [302, 401]
+    assert past_it[1].json()["code"] == "session_expired"
+
+
 def test_api_calls_carrying_the_browser_cookie_do_not_keep_it_alive(alice):
     with time_machine.travel(START, tick=False) as traveller:
         browser = browser_for(alice)
