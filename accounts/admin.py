@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from accounts import roles
 from accounts.admin_scope import AccountScopedAdmin
 from accounts.models import Account, User
-from accounts.owners import update_session_policy
+from accounts.owners import access_of, record_access_change, update_session_policy
 from accounts.policy import bounds
 from accounts.signals import PasswordChangeOrigin
 from securityportal.client import client_ip
@@ -147,7 +147,12 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
             obj.account_id = request.user.account_id
             if not change:
                 obj.role = User.Role.MEMBER
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        before = access_of(obj)
         super().save_model(request, obj, form, change)
+        record_access_change(user=obj, before=before, actor=request.user, ip=client_ip(request))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

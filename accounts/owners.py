@@ -1,4 +1,5 @@
-"""What an account owner does to the whole account: set its session policy.
+"""What an account owner does to the whole account: set its session policy, and
+change who may sign in to it.
 
 Called by the owner page, the API and the admin, so each change is validated by
 the same rule and audited the same way."""
@@ -95,3 +96,46 @@ def update_session_policy(
         ip=ip,
     )
     return PolicyChange(policy=policy, ended=ended)
+
+
+# What an admin may change of who a person is, as read before the change.
+ACCESS_FIELDS = ("is_active", "role", "account_id")
+
+
+def access_of(user: User) -> dict[str, Any]:
+    """``user``'s access as stored, before a change to it is saved."""
+    return User._base_manager.filter(pk=user.pk).values(*ACCESS_FIELDS).get()
+
+
+def record_access_change(
+    *, user: User, before: dict[str, Any], actor: User, ip: str | None
+) -> None:
+    """One audit row for each change to ``user``'s access since ``before``: deactivated
+    or reactivated, made owner or member, moved to another account (a row in each
+    account's trail, since each one's owners see only their own). Ending the user's
+    sessions, which a deactivation or a move does, writes rows of its own."""
+    target = f"user:{user.pk}"
+    if before["is_active"] != user.is_active:
+        action = "user.reactivated" if user.is_active else "user.deactivated"
+        events.record(action, user=user, actor=actor, target=target, ip=ip)
+    if before["role"] != user.role:
+        events.record(
+            "user.role_changed",
+            user=user,
+            actor=actor,
+            target=target,
+            details={"old": before["role"], "new": user.role},
+            ip=ip,
+        )
+    if before["account_id"] != user.account_id:
+        moved = {"old": before["account_id"], "new": user.account_id}
+        for account_id in {before["account_id"], user.account_id} - {None}:
+            events.record(
+                "user.account_changed",
+                user=user,
+                actor=actor,
+                account=Account(pk=account_id),
+                target=target,
+                details=moved,
+                ip=ip,
+            )

@@ -460,6 +460,57 @@ def test_a_superuser_changes_a_role(root, bob):
     assert bob.groups.filter(name=OWNER_GROUP).exists()
 
 
+def test_an_owner_deactivating_and_reactivating_someone_is_audited_with_who_and_where(
+    alice, bob
+):
+    owner = browser_for(alice)
+    change = f"/admin/accounts/user/{bob.pk}/change/"
+
+    owner.post(change, user_form(bob, is_active=""), REMOTE_ADDR="203.0.113.9")
+    bob.refresh_from_db()
+    owner.post(change, user_form(bob, is_active="on"), REMOTE_ADDR="203.0.113.9")
+
+    rows = AuditEvent.objects.filter(action__startswith="user.").order_by("id")
+    assert [(e.action, e.user, e.actor, e.account, e.ip) for e in rows] == [
+        ("user.deactivated", bob, alice, bob.account, "203.0.113.9"),
+        ("user.reactivated", bob, alice, bob.account, "203.0.113.9"),
+    ]
+
+
+def test_an_edit_that_changes_no_access_writes_no_access_row(alice, bob):
+    browser_for(alice).post(
+        f"/admin/accounts/user/{bob.pk}/change/", user_form(bob, first_name="Robert")
+    )
+
+    assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+
+
+def test_a_superuser_changing_a_role_and_an_account_is_audited_in_both_accounts(
+    root, bob, globex
+):
+    acme = bob.account
+
+    browser_for(root).post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        {
+            **user_form(bob, role="owner"),
+            "account": str(globex.pk),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+        REMOTE_ADDR="198.51.100.4",
+    )
+
+    role = AuditEvent.objects.get(action="user.role_changed")
+    assert (role.user, role.actor, role.ip) == (bob, root, "198.51.100.4")
+    assert role.details == {"old": "member", "new": "owner"}
+    moved = AuditEvent.objects.filter(action="user.account_changed")
+    assert {event.account for event in moved} == {acme, globex}
+    assert {tuple(event.details.items()) for event in moved} == {
+        (("old", acme.pk), ("new", globex.pk))
+    }
+
+
 def test_an_owner_cannot_demote_or_deactivate_themselves_here(alice):
     response = browser_for(alice).post(
         f"/admin/accounts/user/{alice.pk}/change/",
