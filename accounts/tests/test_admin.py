@@ -460,9 +460,7 @@ def test_a_superuser_changes_a_role(root, bob):
     assert bob.groups.filter(name=OWNER_GROUP).exists()
 
 
-def test_an_owner_deactivating_and_reactivating_someone_is_audited_with_who_and_where(
-    alice, bob
-):
+def test_an_owner_deactivating_and_reactivating_someone_is_audited_with_who_and_where(alice, bob):
     owner = browser_for(alice)
     change = f"/admin/accounts/user/{bob.pk}/change/"
 
@@ -485,9 +483,7 @@ def test_an_edit_that_changes_no_access_writes_no_access_row(alice, bob):
     assert not AuditEvent.objects.filter(action__startswith="user.").exists()
 
 
-def test_a_superuser_changing_a_role_and_an_account_is_audited_in_both_accounts(
-    root, bob, globex
-):
+def test_a_superuser_changing_a_role_and_an_account_is_audited_in_both_accounts(root, bob, globex):
     acme = bob.account
 
     browser_for(root).post(
