@@ -36,6 +36,7 @@ class ActionFilter(admin.SimpleListFilter):
         ("password", "Passwords"),
         ("refresh_token", "Refresh tokens"),
         ("session", "Sessions"),
+        ("user", "People: access and roles"),
     )
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> tuple:

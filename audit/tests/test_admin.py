@@ -196,10 +196,14 @@ def test_audit_events_filter_by_kind_of_action(alice, bob):
     owner = browser_for(alice)
     events.record("password.changed", user=bob, target="user:bob")
 
+    events.record("user.deactivated", user=bob, actor=alice, target="user:bob")
+
     passwords = owner.get(TRAIL, {"action": "password"}).content.decode()
+    people = owner.get(TRAIL, {"action": "user"}).content.decode()
     sessions = owner.get(TRAIL, {"action": "refresh_token"}).content.decode()
 
     assert "1 audit event" in passwords
+    assert "1 audit event" in people
     assert "0 audit events" in sessions
 
 
