@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account, User
 from accounts.passwords import change_password
-from accounts.signin import confirm_password
+from accounts.signin import PASSWORD_CHANGE, confirm_password
 from accounts.validators import PASSWORD_MAX
 from securityportal.api import ApiView, Refused, SessionManagementView, validated_input
 from securityportal.client import client_ip
@@ -93,7 +93,10 @@ class PasswordView(SessionManagementView):
         data = validated_input(PasswordInput, request, context={"user": request.user})
         try:
             confirm_password(
-                request._request, user=request.user, password=data["current_password"]
+                request._request,
+                user=request.user,
+                password=data["current_password"],
+                purpose=PASSWORD_CHANGE,
             )
         except SignInRefused as refused:
             if refused.retry_after is not None:

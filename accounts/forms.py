@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account
 from accounts.policy import PRESETS, resolve, validate_overrides
-from accounts.signin import BROWSER, confirm_password, sign_in
+from accounts.signin import BROWSER, PASSWORD_CHANGE, confirm_password, sign_in
 from accounts.validators import PASSWORD_MAX
 
 
@@ -136,7 +136,9 @@ class ChangePasswordForm(PasswordChangeForm):
     def clean_old_password(self) -> str:
         old_password = self.cleaned_data["old_password"]
         try:
-            confirm_password(self.request, user=self.user, password=old_password)
+            confirm_password(
+                self.request, user=self.user, password=old_password, purpose=PASSWORD_CHANGE
+            )
         except SignInRefused as refused:
             if refused.retry_after is not None:
                 raise ValidationError(refusal_text(refused), code=refused.reason) from None

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.forms import ReauthForm
 from accounts.lockout import SignInRefused, refusal_text
-from accounts.signin import confirm_password
+from accounts.signin import REAUTHENTICATION, confirm_password
 from audit import events
 from securityportal.client import client_ip
 
@@ -45,7 +45,7 @@ def reauthenticate(request: HttpRequest, *, password: str) -> None:
     """Check the signed-in user's password (under the sign-in lockout; raises
     SignInRefused), then mark the session as recently authenticated. The key is
     rotated: a copy of the cookie taken before this moment stops working."""
-    confirm_password(request, user=request.user, password=password)
+    confirm_password(request, user=request.user, password=password, purpose=REAUTHENTICATION)
     request.session[REAUTHENTICATED_AT] = timezone.now().isoformat()
     # The new key and its audit row commit together. Alone, the rotation would sign
     # the browser out (the error answer never carries the new cookie) unrecorded.

@@ -23,6 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import lockout
 from accounts.lockout import SignInRefused
 from accounts.models import User
+from audit import events
 from audit.models import LoginEvent
 from securityportal import cache_backoff, ratelimit
 from securityportal.client import client_ip
@@ -145,16 +146,36 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     return user
 
 
+# Why a signed-in user is asked for their password again.
+PASSWORD_CHANGE = "password_change"
+REAUTHENTICATION = "reauthentication"
+
+
 @sensitive_variables("password")
-def confirm_password(request: HttpRequest, *, user: User, password: str) -> None:
-    """Check a signed-in user's own password (to change it), or raise SignInRefused.
+def confirm_password(request: HttpRequest, *, user: User, password: str, purpose: str) -> None:
+    """Check a signed-in user's own password (to change it, or to re-authenticate
+    before a sensitive action, as ``purpose`` says), or raise SignInRefused.
 
     Under the same lockout as signing in: someone holding a stolen session cookie
     or token gets LOGIN_FAILURE_LIMIT guesses at the password, not unlimited ones,
-    and those guesses lock signing in from that IP too."""
+    and those guesses lock signing in from that IP too. Each refusal is a
+    ``password.confirm_failed`` audit row: a wrong guess from inside a session is
+    what a thief holding it makes, and the lockout it leads to is explained in the
+    trail."""
     attempt = lockout.Attempt(username=user.username.lower(), ip=client_ip(request))
-    _admit(attempt)
-    if not user.check_password(password):
-        _count(lockout.record_failure, attempt)
-        raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
+    try:
+        _admit(attempt)
+        if not user.check_password(password):
+            _count(lockout.record_failure, attempt)
+            raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
+    except SignInRefused as refused:
+        events.record(
+            "password.confirm_failed",
+            user=user,
+            actor=user,
+            target=f"user:{user.pk}",
+            details={"purpose": purpose, "reason": refused.reason},
+            ip=attempt.ip,
+        )
+        raise
     _count(lockout.record_success, attempt)

@@ -598,6 +598,32 @@ def test_guessing_the_current_password_through_the_api_answers_429(alice):
     assert alice.check_password(PASSWORD)
 
 
+def confirm_failures() -> list[tuple[str, str]]:
+    rows = AuditEvent.objects.filter(action="password.confirm_failed").order_by("id")
+    return [(row.details["purpose"], row.details["reason"]) for row in rows]
+
+
+def test_each_wrong_guess_and_the_lockout_it_leads_to_are_in_the_audit_trail(alice):
+    client = bearer(api_login(alice)["access"])
+    for _ in range(5):
+        put_password(client, current="a wrong guess at it")
+
+    put_password(client)
+
+    assert confirm_failures() == [("password_change", "bad_credentials")] * 5 + [
+        ("password_change", "locked_out")
+    ]
+    row = AuditEvent.objects.filter(action="password.confirm_failed").first()
+    assert (row.user, row.actor, row.account) == (alice, alice, alice.account)
+    assert row.ip == "127.0.0.1"
+
+
+def test_the_right_current_password_writes_no_failure_row(alice):
+    put_password(bearer(api_login(alice)["access"]))
+
+    assert confirm_failures() == []
+
+
 # Every way a stored password changes
 
 
