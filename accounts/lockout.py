@@ -1,10 +1,13 @@
 """The sign-in lockout and rate limit of SPEC §7, shared by the browser and the API.
 
 - A username and an IP together are locked for LOGIN_LOCKOUT_MINUTES after
-  LOGIN_FAILURE_LIMIT failures within that time (password guessing); other IPs
-  and other usernames are unaffected.
+  LOGIN_FAILURE_LIMIT failures within any LOGIN_LOCKOUT_MINUTES (password
+  guessing); other IPs and other usernames are unaffected.
 - A username is locked from every IP once it collects
-  LOGIN_ACCOUNT_FAILURES_PER_HOUR failures in an hour (guessing from many IPs).
+  LOGIN_ACCOUNT_FAILURES_PER_HOUR failures within any hour (guessing from many IPs).
+
+Both tallies slide (``ratelimit.count_failure``): they count the failures of the
+last LOGIN_LOCKOUT_MINUTES or hour, not of a window that began with the first.
 - One IP may attempt LOGIN_RATE_PER_IP sign-ins, successful or not (credential
   stuffing across many usernames).
 
@@ -106,16 +109,18 @@ def record_failure(attempt: Attempt) -> None:
     """The admitted attempt was a wrong password (already counted): lock the pair
     or the username once its tally reaches the limit."""
     lockout_seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
-    if ratelimit.tally(_PAIR, attempt.pair) >= settings.LOGIN_FAILURE_LIMIT:
+    pair = ratelimit.tally(_PAIR, attempt.pair, seconds=lockout_seconds)
+    if pair >= settings.LOGIN_FAILURE_LIMIT:
         ratelimit.lock(_PAIR, attempt.pair, seconds=lockout_seconds)
-        ratelimit.forget(_PAIR, attempt.pair)
-    if ratelimit.tally(_USERNAME, attempt.username) >= settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
+        ratelimit.forget(_PAIR, attempt.pair, seconds=lockout_seconds)
+    username = ratelimit.tally(_USERNAME, attempt.username, seconds=_HOUR)
+    if username >= settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
         ratelimit.lock(_USERNAME, attempt.username, seconds=_HOUR)
-        ratelimit.forget(_USERNAME, attempt.username)
+        ratelimit.forget(_USERNAME, attempt.username, seconds=_HOUR)
 
 
 def record_success(attempt: Attempt) -> None:
     """The right password: this attempt was no failure, and the IP's earlier typos
     for this username are forgiven."""
-    ratelimit.forget(_PAIR, attempt.pair)
-    ratelimit.uncount(_USERNAME, attempt.username)
+    ratelimit.forget(_PAIR, attempt.pair, seconds=settings.LOGIN_LOCKOUT_MINUTES * 60)
+    ratelimit.uncount(_USERNAME, attempt.username, seconds=_HOUR)

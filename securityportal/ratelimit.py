@@ -70,10 +70,33 @@ def peek(kind: str, subject: str, *, limit: int, seconds: int) -> Window:
     return Window(limit=limit, count=cache.get(key, 0), reset=reset)
 
 
+# A failure tally is kept in slices of its window, SLICES of them, and read as their
+# sum: failures are counted over the last ``seconds`` as the window slides. A fixed
+# window that began with the first failure let up to twice the limit through in a
+# minute around its end (four failures just before it closed, four just after),
+# where SPEC §7 locks out any LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_MINUTES.
+SLICES = 15
+
+
+def _slices(kind: str, subject: str, seconds: int) -> tuple[list[str], int]:
+    """The keys of the slices that cover the last ``seconds``, oldest first (the
+    oldest only partly, so a failure up to one slice older is counted too: never
+    fewer), and one slice's length in seconds."""
+    width = max(1, math.ceil(seconds / SLICES))
+    now = int(_now() // width)
+    base = _key(kind, subject)
+    return [f"{base}:{width}:{n}" for n in range(now - SLICES, now + 1)], width
+
+
 def count_failure(kind: str, subject: str, *, seconds: int) -> int:
-    """Add one failure to ``subject``'s tally, which is forgotten ``seconds`` after its
-    first failure. The tally so far."""
-    return _count(_key(kind, subject), timeout=seconds)
+    """Add one failure to ``subject``'s tally of the last ``seconds``; the tally so far."""
+    keys, width = _slices(kind, subject, seconds)
+    _count(keys[-1], timeout=seconds + width)
+    return _sum(keys)
+
+
+def _sum(keys: list[str]) -> int:
+    return sum(cache.get_many(keys).values())
 
 
 def _count(key: str, *, timeout: int) -> int:
@@ -98,18 +121,23 @@ def _count(key: str, *, timeout: int) -> int:
         return 1
 
 
-def tally(kind: str, subject: str) -> int:
-    return cache.get(_key(kind, subject), 0)
+def tally(kind: str, subject: str, *, seconds: int) -> int:
+    """``subject``'s failures in the last ``seconds``."""
+    return _sum(_slices(kind, subject, seconds)[0])
 
 
-def uncount(kind: str, subject: str) -> None:
+def uncount(kind: str, subject: str, *, seconds: int) -> None:
     """Take one back from ``subject``'s tally (an attempt that turned out fine)."""
-    with contextlib.suppress(ValueError):  # already forgotten
-        cache.decr(_key(kind, subject))
+    keys, _ = _slices(kind, subject, seconds)
+    for key in reversed(keys):  # the slice it was counted in: now, or just before
+        with contextlib.suppress(ValueError):  # no failure in this slice
+            if cache.decr(key) >= 0:
+                return
+            cache.incr(key)
 
 
-def forget(kind: str, subject: str) -> None:
-    cache.delete(_key(kind, subject))
+def forget(kind: str, subject: str, *, seconds: int) -> None:
+    cache.delete_many(_slices(kind, subject, seconds)[0])
 
 
 def lock(kind: str, subject: str, *, seconds: int) -> None:

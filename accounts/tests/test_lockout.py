@@ -270,6 +270,31 @@ def test_a_new_lockout_needs_a_full_set_of_new_failures(clock, bob):
     assert response.status_code == 302
 
 
+def test_five_failures_within_any_fifteen_minutes_lock_the_pair(clock, bob):
+    # Not fifteen minutes from the first failure: the two at 14:50 and the three at
+    # 16:30 are five within fifteen minutes, though the first failure's fifteen
+    # minutes ended in between.
+    fail(1)
+    clock.shift(timedelta(minutes=14, seconds=50))
+    fail(2)
+    clock.shift(timedelta(minutes=1, seconds=40))
+    fail(3)
+
+    response = browser_sign_in("bob", PASSWORD)
+
+    assert_page_refused(response, "Try again in 15 minutes.", 900)
+
+
+def test_failures_further_apart_than_the_window_do_not_add_up(clock, bob):
+    fail(4)
+    clock.shift(timedelta(minutes=17))
+    fail(4)
+
+    response = browser_sign_in("bob", PASSWORD)
+
+    assert response.status_code == 302
+
+
 def test_a_successful_sign_in_forgives_earlier_typos_from_that_ip(bob):
     fail(4)
     assert browser_sign_in("bob").status_code == 302
