@@ -5,11 +5,11 @@
   guessing); other IPs and other usernames are unaffected.
 - A username is locked from every IP once it collects
   LOGIN_ACCOUNT_FAILURES_PER_HOUR failures within any hour (guessing from many IPs).
-
-Both tallies slide (``ratelimit.count_failure``): they count the failures of the
-last LOGIN_LOCKOUT_MINUTES or hour, not of a window that began with the first.
 - One IP may attempt LOGIN_RATE_PER_IP sign-ins, successful or not (credential
   stuffing across many usernames).
+
+The two failure tallies slide (``ratelimit.count_failure``): they count the failures
+of the last LOGIN_LOCKOUT_MINUTES or hour, not of a window that began with the first.
 
 The username is the account's canonical one (an e-mail or another letter case
 counts against the same tally), or the identifier as typed, lowercased, when no

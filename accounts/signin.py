@@ -161,7 +161,8 @@ def confirm_password(request: HttpRequest, *, user: User, password: str, purpose
     and those guesses lock signing in from that IP too. Each refusal is a
     ``password.confirm_failed`` audit row: a wrong guess from inside a session is
     what a thief holding it makes, and the lockout it leads to is explained in the
-    trail."""
+    trail. Call it outside a transaction, as every caller does: a transaction that
+    the refusal rolls back would take the row with it."""
     attempt = lockout.Attempt(username=user.username.lower(), ip=client_ip(request))
     try:
         _admit(attempt)

@@ -144,7 +144,8 @@ def _redact_path(record: logging.LogRecord, path: str) -> None:
     quoted = {path, path.encode("unicode_escape").decode("ascii")}
     if isinstance(record.args, tuple):
         record.args = tuple(
-            loggable_path(a) if isinstance(a, str) and a in quoted else a for a in record.args
+            loggable_path(arg) if isinstance(arg, str) and arg in quoted else arg
+            for arg in record.args
         )
     if isinstance(record.msg, str):
         for form in quoted:

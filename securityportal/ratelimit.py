@@ -72,9 +72,9 @@ def peek(kind: str, subject: str, *, limit: int, seconds: int) -> Window:
 
 # A failure tally is kept in slices of its window, SLICES of them, and read as their
 # sum: failures are counted over the last ``seconds`` as the window slides. A fixed
-# window that began with the first failure let up to twice the limit through in a
-# minute around its end (four failures just before it closed, four just after),
-# where SPEC §7 locks out any LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_MINUTES.
+# window that began with the first failure let seven failures through in a minute
+# or two around its end (three just before it closed, four just after), where
+# SPEC §7 locks out any LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_MINUTES.
 SLICES = 15
 
 
@@ -129,7 +129,9 @@ def tally(kind: str, subject: str, *, seconds: int) -> int:
 def uncount(kind: str, subject: str, *, seconds: int) -> None:
     """Take one back from ``subject``'s tally (an attempt that turned out fine)."""
     keys, _ = _slices(kind, subject, seconds)
-    for key in reversed(keys):  # the slice it was counted in: now, or just before
+    # The slice it was counted in, moments ago: this one, or the one before if a
+    # slice ended in between. Never an older one: that would take back a real failure.
+    for key in reversed(keys[-2:]):
         with contextlib.suppress(ValueError):  # no failure in this slice
             if cache.decr(key) >= 0:
                 return

@@ -424,7 +424,8 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@loc
 # change commits, inside its request: a server that accepts the connection and then
 # says nothing would hold the request until gunicorn killed the worker (the user
 # never getting the cookie or tokens of a sign-in already recorded). EMAIL_TIMEOUT
-# bounds every SMTP call well inside GUNICORN_TIMEOUT.
+# bounds each network operation of a send (the connection, each command): a server
+# that stops answering fails the send after that long, and the failure is logged.
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")

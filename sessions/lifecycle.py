@@ -155,9 +155,10 @@ def revoke_account_sessions(
 
 
 def _past(policy: SessionPolicy, now: datetime) -> tuple[models.Q, models.Q]:
-    """Which live sessions the limits of ``policy`` would have ended by ``now``."""
+    """Which live sessions the limits of ``policy`` would have ended by ``now``: as
+    ``expiry_reason`` judges them, the idle limit serving its very instant."""
     past_absolute = models.Q(created_at__lte=now - policy.absolute_lifetime)
-    past_idle = models.Q(last_seen_at__lte=now - policy.idle_timeout)
+    past_idle = models.Q(last_seen_at__lt=now - policy.idle_timeout)
     return past_absolute, past_idle
 
 

@@ -139,8 +139,8 @@ def login_redirect(request: HttpRequest, reason: str | None = None) -> HttpRespo
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     """Django's, with HTMX requests redirected through HX-Redirect, and asking the
-    view before the session: a view open to everyone (the API, which signs in by
-    bearer token; the health probes) reads no session cookie sent along."""
+    view before the session: the API's views, open to everyone (the bearer token
+    decides), read no session cookie sent along."""
 
     def process_view(
         self,

@@ -461,9 +461,9 @@ def test_a_wrong_password_in_sudo_mode_changes_nothing_and_counts_toward_the_loc
     assert alice.account.session_idle_minutes is None
     assert policy_events() == []
     failures = AuditEvent.objects.filter(action="password.confirm_failed", actor=alice)
-    assert [(e.details["purpose"], e.details["reason"]) for e in failures.order_by("id")] == [
-        ("reauthentication", "bad_credentials")
-    ] * 5 + [("reauthentication", "locked_out")]
+    assert [
+        (row.details["purpose"], row.details["reason"]) for row in failures.order_by("id")
+    ] == ([("reauthentication", "bad_credentials")] * 5 + [("reauthentication", "locked_out")])
 
 
 def test_re_authenticating_rotates_the_session_key(alice):

@@ -4,9 +4,11 @@ cache API; one Redis client serves every operation. Uses Redis database 5
 (SESSION_CACHE_TEST_REDIS_URL to change it)."""
 
 import os
+from datetime import UTC, datetime
 
 import pytest
 import redis
+import time_machine
 from django.core.cache import cache
 
 from securityportal import ratelimit
@@ -68,11 +70,13 @@ def test_hits_over_the_limit_are_refused_and_peek_reads_the_same_count(redis_cou
 
 
 def test_failures_are_tallied_with_an_expiry_and_can_be_taken_back(redis_counters):
-    assert ratelimit.count_failure("pair", "alice|10.0.0.1", seconds=900) == 1
-    assert ratelimit.count_failure("pair", "alice|10.0.0.1", seconds=900) == 2
-    ratelimit.uncount("pair", "alice|10.0.0.1", seconds=900)
+    # Time held inside one minute, so both failures land in one slice.
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC), tick=False):
+        assert ratelimit.count_failure("pair", "alice|10.0.0.1", seconds=900) == 1
+        assert ratelimit.count_failure("pair", "alice|10.0.0.1", seconds=900) == 2
+        ratelimit.uncount("pair", "alice|10.0.0.1", seconds=900)
 
-    assert ratelimit.tally("pair", "alice|10.0.0.1", seconds=900) == 1
+        assert ratelimit.tally("pair", "alice|10.0.0.1", seconds=900) == 1
     # One slice of the sliding window, kept as long as the window plus one slice.
     [key] = redis_counters.keys("*")
     assert 900 < redis_counters.ttl(key) <= 960

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
+from accounts.policy import validate_overrides
 from conftest import PYTHON_CLIENT, api_login, bearer, browser_for
+from sessions.lifecycle import count_ended_by_policy
 from sessions.models import Session
 from sessions.validation import record_activity
 
@@ -69,6 +72,18 @@ def test_a_session_serves_at_the_instant_of_its_idle_limit_and_not_a_moment_afte
     assert [response.status_code for response in at_the_limit] == [200, 200]
     assert [response.status_code for response in past_it] == [302, 401]
     assert past_it[1].json()["code"] == "session_expired"
+
+
+def test_a_policy_applied_now_judges_the_idle_instant_as_the_validator_does(alice):
+    strict = validate_overrides(idle_minutes=15, absolute_minutes=None)
+    with time_machine.travel(START, tick=False) as traveller:
+        browser_for(alice)
+        traveller.shift(timedelta(minutes=15))
+        at_the_limit = count_ended_by_policy(account=alice.account, policy=strict, now=now())
+        traveller.shift(timedelta(microseconds=1))
+        past_it = count_ended_by_policy(account=alice.account, policy=strict, now=now())
+
+    assert (at_the_limit, past_it) == (0, 1)
 
 
 def test_api_calls_carrying_the_browser_cookie_do_not_keep_it_alive(alice):
