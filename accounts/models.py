@@ -2,6 +2,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
@@ -153,17 +154,25 @@ class User(AbstractUser):
         return user
 
     def check_password(self, raw_password: str) -> bool:
-        # A hasher upgrade at sign-in stores a new hash inside this call; the
-        # password is the same, so no session may end for it.
-        self._upgrading_hash = True
-        try:
-            return super().check_password(raw_password)
-        finally:
-            self._upgrading_hash = False
+        verified = self.password
+
+        def upgrade(raw: str) -> None:
+            # A hasher upgrade stores a new hash of the same password: no session
+            # ends for it, so it is written past save() and its password_changed.
+            # Only over the hash just verified (compare-and-swap): a password
+            # changed while this one was being hashed (Argon2 takes a while) must
+            # not be overwritten with a new hash of the old password (lost update).
+            self.set_password(raw)
+            self._password = None
+            upgraded = type(self)._base_manager.filter(pk=self.pk, password=verified)
+            if upgraded.update(password=self.password):
+                self._stored_password = self.password
+
+        return check_password(raw_password, verified, upgrade)
 
     def _password_is_changing(self, update_fields: Any) -> bool:
-        if self._state.adding or getattr(self, "_upgrading_hash", False):
-            return False  # a new user's first password; a hasher upgrade
+        if self._state.adding:
+            return False  # a new user's first password
         if update_fields is not None and "password" not in update_fields:
             return False
         if self._password is not None:

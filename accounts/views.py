@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.passwords import change_password
 from audit.devices import remember_device
 from securityportal.client import client_ip
+from sessions.lifecycle import CredentialsChanged
 from sessions.middleware import SIGNED_OUT_CLEAR_SITE_DATA, login_url
 
 LOGIN_REASONS = {
@@ -80,8 +82,17 @@ class LoginView(auth_views.LoginView):
         # The new session and its sign-in records (the login event, a new device's
         # audit row) commit together: a failed audit write leaves no session behind,
         # and the device stays new, so its alert goes out on the next sign-in.
-        with transaction.atomic():
-            response = super().form_valid(form)
+        try:
+            with transaction.atomic():
+                response = super().form_valid(form)
+        except CredentialsChanged:
+            # The password changed while it was being checked: it is no longer the
+            # password. Nothing of this sign-in is kept, not even the session data
+            # auth.login wrote, which the response would otherwise try to save.
+            self.request.session.flush()
+            self.request.user = AnonymousUser()
+            form.add_error(None, form.get_invalid_login_error())
+            return self.form_invalid(form)
         remember_device(self.request, response)
         return response
 

@@ -25,6 +25,7 @@ from securityportal.client import ClientInfo, client_ip
 from securityportal.ratelimit import Window
 from securityportal.schema import errors
 from sessions.lifecycle import (
+    CredentialsChanged,
     NotRevocable,
     live_sessions_for_user,
     revoke_other_sessions,
@@ -103,15 +104,20 @@ class LoginView(ApiView):
         except SignInRefused as refused:
             raise _refusal(refused) from None
         # The session and its sign-in records commit together (as LoginView's).
-        with transaction.atomic():
-            pair = start_api_session(
-                user=user, client=ClientInfo.from_request(request), now=timezone.now()
-            )
-            # The same signal a browser sign-in sends (last_login, audit), with the
-            # new API session, which has no cookie store to find it in.
-            user_logged_in.send(
-                sender=type(user), request=request, user=user, session=pair.session
-            )
+        try:
+            with transaction.atomic():
+                pair = start_api_session(
+                    user=user, client=ClientInfo.from_request(request), now=timezone.now()
+                )
+                # The same signal a browser sign-in sends (last_login, audit), with the
+                # new API session, which has no cookie store to find it in.
+                user_logged_in.send(
+                    sender=type(user), request=request, user=user, session=pair.session
+                )
+        except CredentialsChanged:
+            # The password changed while it was being checked: it is no longer the
+            # password, and the answer is a wrong password's.
+            raise _refusal(SignInRefused(SignInRefused.BAD_CREDENTIALS)) from None
         return Response(TokenPairOutput(pair).data)
 
 

@@ -15,6 +15,11 @@ from sessions import cache as session_cache
 from sessions.models import RevokedReason, Session, SessionQuerySet
 
 
+class CredentialsChanged(Exception):
+    """The password a sign-in checked was changed before its session was opened."""
+
+
+@transaction.atomic
 def open_session(
     *,
     user: User,
@@ -24,11 +29,35 @@ def open_session(
     key_hash: str | None = None,
     data: str = "",
 ) -> Session:
-    """Insert the row for a new sign-in, snapshotting the account's limits as of now."""
-    policy = effective_policy(user.account)
+    """Insert the row for a new sign-in of ``user`` (as the sign-in read it, password
+    hash included), snapshotting the account's limits as of now; CredentialsChanged
+    if the password changed since.
+
+    A sign-in reads the user, then hashes the password for a while (Argon2), then
+    opens the session. A password change, a move to another account or an owner's
+    "apply now" committing in between would not see the session, and it would
+    outlive them: a thief's sign-in in flight surviving the victim's password change.
+    So the user's row is locked and read again here (FOR NO KEY UPDATE, which a
+    password change's UPDATE waits for, and which waits for it), and the account's
+    under the same lock, which the policy change's FOR UPDATE conflicts with: a
+    change either committed first and is seen here, or waits and then sees the row."""
+    stored = (
+        User._base_manager.select_for_update(no_key=True)
+        .filter(pk=user.pk)
+        .values_list("password", "account_id", named=True)
+        .get()
+    )
+    if stored.password != user.password:
+        raise CredentialsChanged
+    account = (
+        None
+        if stored.account_id is None
+        else Account.objects.select_for_update(no_key=True).get(pk=stored.account_id)
+    )
+    policy = effective_policy(account)
     return Session.objects.create(
         user=user,
-        account_id=user.account_id,
+        account_id=stored.account_id,
         kind=kind,
         key_hash=key_hash,
         session_data=data,

@@ -18,7 +18,9 @@ from sessions.models import RevokedReason, Session
 from sessions.store import SessionStore
 
 
-def write_session_at_sign_in(sender: type, request: HttpRequest, **kwargs: Any) -> None:
+def write_session_at_sign_in(
+    sender: type, request: HttpRequest, user: User, **kwargs: Any
+) -> None:
     """Insert the browser's Session row as soon as ``auth.login`` has signed the user in.
 
     Without this the row would appear only when the response is sent, after
@@ -27,7 +29,7 @@ def write_session_at_sign_in(sender: type, request: HttpRequest, **kwargs: Any) 
     session = getattr(request, "session", None)
     # An API sign-in arrives here too, with the visitor's empty cookie store.
     if isinstance(session, SessionStore) and session.row is None and SESSION_KEY in session:
-        session.save()
+        session.open_row(user)
 
 
 def end_sessions_on_password_change(

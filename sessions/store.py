@@ -71,6 +71,8 @@ class SessionStore(SessionBase):
         self.row: Session | None = None
         self.ended_reason: str | None = None
         self._written_data: str | None = None
+        # The user as the sign-in checked them (``open_row``), password hash included.
+        self._signing_in: User | None = None
 
     def decode(self, session_data: str) -> dict:
         """The session's data from the text stored in its row, as Django's ``decode``
@@ -134,7 +136,9 @@ class SessionStore(SessionBase):
             user_id = data.get(SESSION_KEY)
             if user_id is None:
                 return
-            user = User.objects.select_related("account").get(pk=user_id)
+            user = self._signing_in
+            if user is None or str(user.pk) != str(user_id):
+                user = User.objects.select_related("account").get(pk=user_id)
             self.row = open_session(
                 user=user,
                 kind=Session.Kind.BROWSER,
@@ -163,6 +167,16 @@ class SessionStore(SessionBase):
         if row is not None:
             row.revoke(reason=RevokedReason.LOGOUT, actor=row.user, ip=self.client.ip)
         self.row = None
+
+    def open_row(self, user: User) -> None:
+        """Insert the row of the sign-in ``auth.login`` has just made for ``user``, the
+        instance whose password was checked: ``open_session`` refuses it
+        (CredentialsChanged) if that password has changed since."""
+        self._signing_in = user
+        try:
+            self.save()
+        finally:
+            self._signing_in = None
 
     def cycle_key(self) -> None:
         """Give the session a new key, keeping its data (called by ``auth.login``)."""
