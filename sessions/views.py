@@ -161,6 +161,9 @@ def status(request: HttpRequest) -> HttpResponse:
     return render(request, BANNER_PARTIAL, banner_context(request))
 
 
+KEPT_SIGNED_IN = "You will stay signed in."
+
+
 @require_POST
 def keepalive(request: HttpRequest) -> HttpResponse:
     """The banner's "Stay signed in": the idle deadline restarts now, even within the
@@ -174,8 +177,11 @@ def keepalive(request: HttpRequest) -> HttpResponse:
         if row is None:
             return response
         return trigger_client_event(
-            response, "toast", {"message": "You will stay signed in.", "level": "success"}
+            response, "toast", {"message": KEPT_SIGNED_IN, "level": "success"}
         )
+    if row is not None:
+        # Without JavaScript the page it returns to says so, as the toast would.
+        messages.success(request, KEPT_SIGNED_IN)
     return redirect(_local_path(request.POST.get("next", "")) or "security")
 
 

@@ -247,7 +247,7 @@ def test_it_lists_the_accounts_signed_in_people_with_you_marked(alice, bob, caro
 
     assert "2 people are signed in, with 3 sessions." in content
     assert "bob@acme.example" in content
-    assert '<span class="badge badge-current">you</span>' in content
+    assert '<span class="badge badge-current">(you)</span>' in content
     assert "carol" not in content
 
 
@@ -274,7 +274,7 @@ def test_a_crowded_account_shows_one_page_of_people_and_a_link_to_the_rest(alice
     assert f"{signed_in.PAGE_SIZE + 1} people are signed in" in content
     assert content.count('class="person-row"') == signed_in.PAGE_SIZE
     # The owner signed in first, so is the least recently active: on the next page.
-    assert '<span class="badge badge-current">you</span>' not in content
+    assert '<span class="badge badge-current">(you)</span>' not in content
     assert 'href="/account/security/people/?after=' in content
     assert 'hx-get="/account/security/people/?after=' in content
 
@@ -293,7 +293,7 @@ def test_show_more_with_htmx_answers_only_the_rest_of_the_rows(alice, acme):
     content = response.content.decode()
     assert response.status_code == 200
     assert content.count('class="person-row"') == 1
-    assert '<span class="badge badge-current">you</span>' in content
+    assert '<span class="badge badge-current">(you)</span>' in content
     assert "<html" not in content
     assert "/account/security/people/?after=" not in content
 

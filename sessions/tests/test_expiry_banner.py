@@ -405,6 +405,19 @@ def test_keepalive_without_htmx_returns_to_a_page_of_this_site(alice, next_url, 
     assert row_of(browser).last_seen_at == START + timedelta(minutes=56)
 
 
+def test_keepalive_without_javascript_says_so_on_the_page_it_returns_to(alice):
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        traveller.shift(timedelta(minutes=56))
+
+        response = browser.post(
+            "/session/keepalive/", {"next": "/settings/security/"}, follow=True
+        )
+
+    assert response.status_code == 200
+    assert "You will stay signed in." in response.content.decode()
+
+
 def test_keepalive_needs_a_csrf_token(alice):
     with time_machine.travel(START, tick=False) as traveller:
         browser = csrf_checked_browser_for("alice")
