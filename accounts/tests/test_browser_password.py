@@ -66,6 +66,11 @@ def test_a_wrong_current_password_is_shown_in_the_card_without_a_reload(
     expect(card.get_by_text("Your current password is not correct.")).to_be_visible()
     assert laptop.evaluate("window.stillThisPage") is True
     assert not Session.objects.filter(revoked_at__isnull=False).exists()
+    # Focus is on the field in error, which names its error to a screen reader.
+    expect(card.get_by_label("Current password")).to_be_focused()
+    expect(card.get_by_label("Current password")).to_have_accessible_description(
+        "Your current password is not correct."
+    )
 
 
 def test_show_reveals_a_password_and_hide_masks_it_again(chromium, live_server, alice):

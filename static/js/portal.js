@@ -34,12 +34,22 @@ document.addEventListener("htmx:beforeSwap", closeDialogOf);
 document.addEventListener("htmx:afterRequest", closeDialogOf);
 
 // After a swap, move focus to the new status line, so keyboard and screen-reader
-// users learn what happened instead of losing focus with the removed button.
+// users learn what happened instead of losing focus with the removed button; or,
+// when the swap brought a form back with errors, to its first field in error,
+// whose error is read with it (aria-describedby).
 document.addEventListener("htmx:afterSwap", (event) => {
-  const status = event.target.querySelector && event.target.querySelector("[role=status]");
+  if (!event.target.querySelector) {
+    return;
+  }
+  const status = event.target.querySelector("[role=status]");
   if (status && status.textContent.trim()) {
     status.setAttribute("tabindex", "-1");
     status.focus();
+    return;
+  }
+  const invalid = event.target.querySelector("[aria-invalid=true]");
+  if (invalid) {
+    invalid.focus();
   }
 });
 
