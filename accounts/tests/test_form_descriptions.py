@@ -80,3 +80,11 @@ def test_a_wrong_password_at_confirm_its_you_is_tied_to_its_input(alice):
 
     assert "id_reauth_password_error" in described_by(page)
     assert missing_descriptions(page) == []
+
+
+def test_a_policy_sent_without_a_preset_says_so_next_to_the_presets(alice):
+    page = browser_for(alice).post("/account/security/", {"idle_minutes": "30"}).content.decode()
+
+    assert '<div id="id_preset_error"><p class="field-error">This field is required.</p>' in page
+    assert 'aria-describedby="id_preset_error"' in page
+    assert missing_descriptions(page) == []
