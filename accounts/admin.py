@@ -147,12 +147,12 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
             obj.account_id = request.user.account_id
             if not change:
                 obj.role = User.Role.MEMBER
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        before = access_of(obj)
+        before = access_of(obj) if change else None
         super().save_model(request, obj, form, change)
-        record_access_change(user=obj, before=before, actor=request.user, ip=client_ip(request))
+        if before is not None:
+            record_access_change(
+                user=obj, before=before, actor=request.user, ip=client_ip(request)
+            )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -68,6 +68,11 @@ class Attempt:
         return f"{self.username}\n{self.ip or '-'}"
 
 
+def _lockout_seconds() -> int:
+    # Read on each call: tests and a settings reload change it.
+    return settings.LOGIN_LOCKOUT_MINUTES * 60
+
+
 def admit(attempt: Attempt) -> None:
     """Let ``attempt`` have its password checked, or raise SignInRefused. This runs
     before any password is hashed, so a refused guess costs no hashing time.
@@ -87,7 +92,7 @@ def admit(attempt: Attempt) -> None:
     )
     if wait:
         raise SignInRefused(SignInRefused.LOCKED_OUT, wait)
-    lockout_seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
+    lockout_seconds = _lockout_seconds()
     pair = ratelimit.count_failure(_PAIR, attempt.pair, seconds=lockout_seconds)
     username = ratelimit.count_failure(_USERNAME, attempt.username, seconds=_HOUR)
     if pair > settings.LOGIN_FAILURE_LIMIT:
@@ -108,7 +113,7 @@ def sign_in_rate(ip: str | None) -> ratelimit.Window | None:
 def record_failure(attempt: Attempt) -> None:
     """The admitted attempt was a wrong password (already counted): lock the pair
     or the username once its tally reaches the limit."""
-    lockout_seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
+    lockout_seconds = _lockout_seconds()
     pair = ratelimit.tally(_PAIR, attempt.pair, seconds=lockout_seconds)
     if pair >= settings.LOGIN_FAILURE_LIMIT:
         ratelimit.lock(_PAIR, attempt.pair, seconds=lockout_seconds)
@@ -122,5 +127,5 @@ def record_failure(attempt: Attempt) -> None:
 def record_success(attempt: Attempt) -> None:
     """The right password: this attempt was no failure, and the IP's earlier typos
     for this username are forgiven."""
-    ratelimit.forget(_PAIR, attempt.pair, seconds=settings.LOGIN_LOCKOUT_MINUTES * 60)
+    ratelimit.forget(_PAIR, attempt.pair, seconds=_lockout_seconds())
     ratelimit.uncount(_USERNAME, attempt.username, seconds=_HOUR)

@@ -141,15 +141,15 @@ def _redact_path(record: logging.LogRecord, path: str) -> None:
     first (``\\xe9`` for é, ``\\\\`` for a backslash), so that form is looked for too."""
     if loggable_path(path) == path:
         return
-    quoted = {path, path.encode("unicode_escape").decode("ascii")}
+    escaped = path.encode("unicode_escape").decode("ascii")
+    hidden = {form: loggable_path(form) for form in (path, escaped)}
     if isinstance(record.args, tuple):
         record.args = tuple(
-            loggable_path(arg) if isinstance(arg, str) and arg in quoted else arg
-            for arg in record.args
+            hidden.get(arg, arg) if isinstance(arg, str) else arg for arg in record.args
         )
     if isinstance(record.msg, str):
-        for form in quoted:
-            record.msg = record.msg.replace(form, loggable_path(form))
+        for form, redacted in hidden.items():
+            record.msg = record.msg.replace(form, redacted)
 
 
 class JsonLinesFormatter(logging.Formatter):

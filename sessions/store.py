@@ -138,7 +138,8 @@ class SessionStore(SessionBase):
                 return
             user = self._signing_in
             if user is None or str(user.pk) != str(user_id):
-                user = User.objects.select_related("account").get(pk=user_id)
+                # open_session reads the account itself, under its lock.
+                user = User.objects.get(pk=user_id)
             self.row = open_session(
                 user=user,
                 kind=Session.Kind.BROWSER,
