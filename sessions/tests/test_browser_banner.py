@@ -93,14 +93,59 @@ def test_the_banner_is_keyboard_usable_and_takes_no_focus_when_it_appears(
     page.reload()
     expect(page.get_by_text(IDLE_TEXT)).to_be_visible()
     assert page.evaluate("document.activeElement === document.body")
-    expect(page.get_by_role("status").filter(has_text=IDLE_TEXT)).to_be_visible()
-    expect(page.locator(".session-banner-region")).to_have_attribute("aria-live", "polite")
 
     page.get_by_role("button", name="Stay signed in").focus()
     page.keyboard.press("Enter")
 
     expect(page.get_by_text(IDLE_TEXT)).to_have_count(0)
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def poll(page: Page) -> None:
+    """Ask for the banner's state now, as its scheduled poll does."""
+    page.evaluate(
+        """() => {
+            const banner = document.getElementById("session-banner");
+            return htmx.ajax("GET", banner.getAttribute("hx-get"),
+                             {source: banner, target: banner, swap: "outerHTML"});
+        }"""
+    )
+
+
+def test_a_screen_reader_hears_each_warning_once_however_often_the_banner_polls(
+    chromium, live_server, alice
+):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    announcer = page.locator("#session-banner-announcer")
+    expect(announcer).to_have_attribute("role", "status")
+    page.evaluate(
+        """() => {
+            window.announcements = [];
+            new MutationObserver(() => window.announcements.push(
+                document.getElementById("session-banner-announcer").textContent
+            )).observe(document.getElementById("session-banner-announcer"),
+                       {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    idle_deadline_in(alice, timedelta(minutes=3))
+
+    poll(page)
+    expect(page.get_by_text(IDLE_TEXT).first).to_be_visible()
+    poll(page)
+    poll(page)
+
+    # The warning is said once; the polls that bring the same deadline say nothing,
+    # and the banner they replace is no live region of its own.
+    announcements = page.evaluate("window.announcements")
+    assert len(announcements) == 1
+    assert IDLE_TEXT.fullmatch(announcements[0])
+    assert page.locator("#session-banner[role], #session-banner [aria-live]").count() == 0
+    assert page.locator("[aria-live]:has(#session-banner)").count() == 0
+
+    # A new deadline is a new warning.
+    idle_deadline_in(alice, timedelta(minutes=2))
+    poll(page)
+    assert len(page.evaluate("window.announcements")) == 2
 
 
 def test_at_the_deadline_the_page_goes_to_the_login_page_by_itself(chromium, live_server, alice):

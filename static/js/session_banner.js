@@ -47,6 +47,23 @@
     banner.hidden = banner.dataset.deadline === (read(DISMISSED_KEY) || dismissedHere);
   }
 
+  // A screen reader hears a warning once per deadline, when it appears on a poll.
+  // The banner is replaced on every poll, so it is not a live region itself; the
+  // announcer beside it stays, and is written only when there is something new to
+  // say. A warning already on the page when it loads is read with the page.
+  let announced = slot() ? slot().dataset.deadline || null : null;
+  function announce() {
+    const banner = slot();
+    const announcer = document.getElementById("session-banner-announcer");
+    const deadline = banner ? banner.dataset.deadline || null : null;
+    if (!announcer || deadline === announced) {
+      return;
+    }
+    announced = deadline;
+    const text = banner && !banner.hidden ? banner.querySelector(".session-banner-text") : null;
+    announcer.textContent = text ? text.textContent.trim() : "";
+  }
+
   // Ask the server again now, instead of at the next scheduled poll.
   function refresh() {
     const banner = slot();
@@ -120,6 +137,7 @@
       return;
     }
     apply();
+    announce();
     keepFocusInReach();
     const source = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (source && source.matches && source.matches("[data-session-keepalive]")) {
