@@ -63,7 +63,7 @@ def sudo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if prompt is None:
             return view(request, *args, **kwargs)
         template = "accounts/reauth.html#reauth-form" if request.htmx else "accounts/reauth.html"
-        return render(request, template, {"reauth_form": prompt.form, "carried": prompt.carried})
+        return render(request, template, {"prompt": prompt})
 
     return wrapper
 

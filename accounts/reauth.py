@@ -2,6 +2,7 @@
 within REAUTH_MINUTES, so a session cookie left behind on a shared computer, or
 stolen, cannot sign everyone out or loosen the account's policy."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,10 +65,28 @@ def reauthenticate(request: HttpRequest, *, password: str) -> None:
 @dataclass
 class PasswordPrompt:
     """What a "Confirm it's you" page needs: the form (with its error after a wrong
-    password) and the fields of the request to post again once it is right."""
+    password), the fields of the request to post again once it is right, and the
+    id the prompt and its field are named under."""
 
     form: ReauthForm
     carried: list[tuple[str, str]]
+    id: str
+
+
+# An element id of our own pages, as htmx sends it in HX-Target; anything else (the
+# header is the client's to write) names no place, and the prompt takes the default.
+_PLACE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _swapped_prompt_id(request: HttpRequest) -> str | None:
+    """A prompt swapped into a page is named after the element it goes into: two
+    prompts on one page (the policy card's and the sign-out's) never share an id,
+    so neither's label or heading names the other's. None for a page of its own."""
+    target = request.htmx.target if request.htmx else None
+    if not target or not _PLACE.fullmatch(target):
+        return None
+    # A prompt posted again (a wrong password) goes back into itself.
+    return target if target.startswith("reauth-") else f"reauth-{target}"
 
 
 def password_prompt(request: HttpRequest) -> PasswordPrompt | None:
@@ -79,7 +98,9 @@ def password_prompt(request: HttpRequest) -> PasswordPrompt | None:
     carried back into the page: the user types it again."""
     if request.method != "POST" or is_recent(request):
         return None
-    form = ReauthForm(request.POST) if "reauth_password" in request.POST else ReauthForm()
+    swapped_id = _swapped_prompt_id(request)
+    data = request.POST if "reauth_password" in request.POST else None
+    form = ReauthForm(data, auto_id=f"{swapped_id}-%s" if swapped_id else "id_%s")
     if form.is_bound and form.is_valid():
         try:
             reauthenticate(request, password=form.cleaned_data["reauth_password"])
@@ -93,7 +114,7 @@ def password_prompt(request: HttpRequest) -> PasswordPrompt | None:
         if name != "csrfmiddlewaretoken" and "password" not in name
         for value in values
     ]
-    return PasswordPrompt(form=form, carried=carried)
+    return PasswordPrompt(form=form, carried=carried, id=swapped_id or "reauth")
 
 
 def _refusal(refused: SignInRefused) -> str:

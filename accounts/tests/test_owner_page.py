@@ -569,3 +569,58 @@ def test_signing_out_everyone_including_me_clears_the_browsers_copies(alice):
     response = browser_for(alice).post(REVOKE, {"scope": "all"})
 
     assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def ids(content: str) -> list[str]:
+    return re.findall(r'\bid="([^"]+)"', content)
+
+
+def test_two_password_prompts_on_the_owner_page_never_share_an_id(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        # The policy card asks, and then the sign-out dialog asks too: both prompts
+        # are on the page at once, each with a label for its own field.
+        policy_prompt = owner.post(
+            PAGE, policy("strict"), headers={**HTMX, "HX-Target": "policy-card"}
+        ).content.decode()
+        revoke_prompt = owner.post(
+            "/account/security/revoke-sessions/",
+            {"scope": "others"},
+            headers={**HTMX, "HX-Target": "owner-actions"},
+        ).content.decode()
+
+    assert set(ids(policy_prompt)).isdisjoint(ids(revoke_prompt))
+    for prompt in (policy_prompt, revoke_prompt):
+        label_for = re.search(r'<label for="([^"]+)"', prompt).group(1)
+        assert f'id="{label_for}"' in prompt
+
+
+def test_a_wrong_password_brings_the_prompt_back_under_its_own_id(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        again = owner.post(
+            PAGE,
+            {**policy("strict"), "reauth_password": "a wrong guess"},
+            headers={**HTMX, "HX-Target": "reauth-policy-card"},
+        ).content.decode()
+
+    assert again.lstrip().startswith('<section class="card card-narrow" id="reauth-policy-card"')
+    assert 'aria-describedby="reauth-policy-card-reauth_password_error"' in again
+    assert 'id="reauth-policy-card-reauth_password_error"' in again
+
+
+def test_a_target_header_that_is_no_element_id_of_ours_names_nothing(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        content = owner.post(
+            PAGE, policy("strict"), headers={**HTMX, "HX-Target": '"><script>alert(1)</script>'}
+        ).content.decode()
+
+    assert content.lstrip().startswith('<section class="card card-narrow" id="reauth"')
+    assert "<script>alert(1)" not in content

@@ -1,0 +1,68 @@
+"""Every page a browser opens has one main heading, the one a screen reader's
+heading list starts from; a fragment swapped into a page adds none."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from conftest import browser_for
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def main_headings(response) -> list[str]:
+    return re.findall(r"<h1\b[^>]*>(.*?)</h1>", response.content.decode(), re.S)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/settings/security/",
+        "/settings/security/activity/",
+        "/settings/security/sessions/revoke-others/",
+        "/account/security/",
+        "/account/security/revoke-sessions/?scope=all",
+        "/logout/",
+        "/no-such-page/",
+    ],
+)
+def test_every_signed_in_page_has_one_main_heading(alice, path):
+    response = browser_for(alice).get(path)
+
+    assert response.status_code in (200, 404)
+    assert len(main_headings(response)) == 1
+
+
+def test_the_sign_in_page_has_one_main_heading(db):
+    assert len(main_headings(Client().get("/login/"))) == 1
+
+
+def test_a_password_change_refused_without_javascript_is_a_page_with_its_main_heading(alice):
+    page = browser_for(alice).post(
+        "/settings/security/password/",
+        {"old_password": "a wrong guess", "new_password1": "x", "new_password2": "x"},
+    )
+
+    assert page.status_code == 200
+    assert main_headings(page) == ["Change password"]
+
+
+def test_confirm_its_you_without_javascript_is_a_page_with_its_main_heading(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        page = owner.post("/account/security/", {"preset": "strict"})
+        card = owner.post(
+            "/account/security/", {"preset": "strict"}, headers={"HX-Request": "true"}
+        )
+
+    assert main_headings(page) == ["Confirm it's you"]
+    # Swapped into the owner page, under its own main heading.
+    assert main_headings(card) == []
+    assert "<h2 " in card.content.decode()
