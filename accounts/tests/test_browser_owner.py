@@ -3,6 +3,7 @@ sign-out dialogs say different things, "Show more people" appends in place, and 
 list's times keep up."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -80,13 +81,43 @@ def test_show_more_people_appends_the_next_page_in_place(chromium, live_server, 
     people = page.get_by_role("region", name="Who is signed in").get_by_role("listitem")
     expect(people).to_have_count(signed_in.PAGE_SIZE + 1)  # and the "Show more" row
 
-    page.get_by_role("link", name="Show more people").click()
+    page.get_by_role("link", name="Show more people").focus()
+    page.keyboard.press("Enter")
 
     # The owner signed in first: the least recently active, on the second page.
     expect(people).to_have_count(signed_in.PAGE_SIZE + 1)
     expect(people.last).to_contain_text("alice@acme.example")
     expect(page.get_by_role("link", name="Show more people")).to_have_count(0)
     expect(page).to_have_url(f"{live_server.url}/account/security/")
+    # Focus is on the first person the link brought, where reading carries on.
+    expect(people.nth(signed_in.PAGE_SIZE)).to_be_focused()
+
+
+def test_the_apply_now_preview_takes_focus_and_tab_reaches_its_buttons(
+    chromium, live_server, alice, bob
+):
+    open_session(
+        user=bob,
+        kind="api",
+        client=ClientInfo(ip=None, user_agent=""),
+        now=timezone.now() - timedelta(minutes=30),
+    )
+    page = sign_in_page(chromium, live_server.url, "alice")
+    page.goto(f"{live_server.url}/account/security/")
+    card = page.get_by_role("region", name="Session policy")
+    card.get_by_label("Strict").check()
+    card.get_by_label("Also apply to signed-in sessions now").check()
+
+    card.get_by_role("button", name="Save policy").focus()
+    page.keyboard.press("Enter")
+
+    preview = card.get_by_role("alert")
+    expect(preview).to_contain_text("will sign out 1 session")
+    expect(preview).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("link", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Save and apply now")).to_be_focused()
 
 
 def test_who_is_signed_in_keeps_its_times_up_to_date_without_a_reload(

@@ -35,10 +35,13 @@ def test_a_failed_sign_in_shows_in_recent_activity_and_older_ones_load_in_place(
     expect(rows.nth(1)).to_contain_text("Failed sign-in")
 
     laptop.evaluate("window.stillThisPage = true")
-    card.get_by_role("link", name="Load more").click()
+    card.get_by_role("link", name="Load more").focus()
+    laptop.keyboard.press("Enter")
     expect(rows).to_have_count(14)
     expect(card.get_by_role("link", name="Load more")).to_have_count(0)
     assert laptop.evaluate("window.stillThisPage") is True
+    # The keyboard carries on from the first row the link brought, not the page's top.
+    expect(rows.nth(10)).to_be_focused()
 
 
 def test_activity_times_move_on_without_a_reload_in_rows_loaded_later_too(

@@ -36,20 +36,49 @@ document.addEventListener("htmx:afterRequest", closeDialogOf);
 // After a swap, move focus to the new status line, so keyboard and screen-reader
 // users learn what happened instead of losing focus with the removed button; or,
 // when the swap brought a form back with errors, to its first field in error,
-// whose error is read with it (aria-describedby).
+// whose error is read with it (aria-describedby); or else to a warning the form
+// came back with (an error of the whole form, the policy's "will sign out N
+// sessions"), from which the next Tab reaches its buttons.
+// Focus an element that is not a control (tabindex -1: reached by script, not by Tab).
+function focusElement(element) {
+  element.setAttribute("tabindex", "-1");
+  element.focus();
+}
 document.addEventListener("htmx:afterSwap", (event) => {
   if (!event.target.querySelector) {
     return;
   }
   const status = event.target.querySelector("[role=status]");
   if (status && status.textContent.trim()) {
-    status.setAttribute("tabindex", "-1");
-    status.focus();
+    focusElement(status);
     return;
   }
   const invalid = event.target.querySelector("[aria-invalid=true]");
   if (invalid) {
     invalid.focus();
+    return;
+  }
+  const alert = event.target.querySelector(".notice[role=alert]");
+  if (alert) {
+    focusElement(alert);
+  }
+});
+
+// "Load more" and "Show more people" give way to the rows they bring: focus goes to
+// the first of them, where reading carries on, not to the top of the page.
+const firstNewRows = new WeakMap();
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const more = event.detail.elt;
+  if (more.matches && more.matches("[data-more-rows]")) {
+    const row = more.closest("li");
+    firstNewRows.set(event.detail.xhr, { list: row.parentElement, index: Array.from(row.parentElement.children).indexOf(row) });
+  }
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const place = firstNewRows.get(event.detail.xhr);
+  const row = place && place.list.children[place.index];
+  if (row && (!document.activeElement || document.activeElement === document.body)) {
+    focusElement(row);
   }
 });
 
@@ -231,8 +260,7 @@ function focusHomeIfLost(id) {
   const home = document.getElementById(id || "");
   const lost = !document.activeElement || document.activeElement === document.body;
   if (home && lost) {
-    home.setAttribute("tabindex", "-1");
-    home.focus();
+    focusElement(home);
   }
 }
 const focusHomes = new WeakMap();
