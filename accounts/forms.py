@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString
 
 from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account
-from accounts.policy import PRESETS, resolve, validate_overrides
+from accounts.policy import PRESETS, out_of_bounds, resolve, validate_overrides
 from accounts.signin import BROWSER, PASSWORD_CHANGE, confirm_password, sign_in
 from accounts.validators import PASSWORD_MAX
 
@@ -194,12 +194,20 @@ class SessionPolicyForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         preset = cleaned.get("preset")
-        if preset is None or self.has_error("idle_minutes") or self.has_error("absolute_minutes"):
+        if preset is None:
             return cleaned
         if preset == "custom":
             idle, absolute = cleaned.get("idle_minutes"), cleaned.get("absolute_minutes")
         else:
             idle, absolute = PRESETS[preset]
+        if self.has_error("idle_minutes") or self.has_error("absolute_minutes"):
+            # Every field's error at once: a number beside a field that is not one
+            # is still held to its bounds (the pair's rule needs both).
+            for field, error in out_of_bounds(
+                idle_minutes=idle, absolute_minutes=absolute
+            ).items():
+                self.add_error(field, error)
+            return cleaned
         try:
             validate_overrides(idle_minutes=idle, absolute_minutes=absolute)
         except ValidationError as error:

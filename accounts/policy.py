@@ -76,14 +76,11 @@ def effective_policy(account: "Account | None") -> SessionPolicy:
     return resolve(account.session_idle_minutes, account.session_absolute_minutes)
 
 
-def validate_overrides(*, idle_minutes: int | None, absolute_minutes: int | None) -> SessionPolicy:
-    """The effective policy for these overrides, or ValidationError keyed by
-    ``idle_minutes`` / ``absolute_minutes`` saying what to change.
-
-    The one rule for the owner page, the API and the admin: each override within
-    the system's bounds, and the *effective* idle limit no longer than the
-    effective absolute one (so idle=43200 with absolute left at its default of
-    10080 is refused, though neither value is out of bounds)."""
+def out_of_bounds(
+    *, idle_minutes: int | None, absolute_minutes: int | None
+) -> dict[str, ValidationError]:
+    """The overrides outside the system's bounds, keyed by field, each error saying
+    what to choose; empty when both are within them (None is no override)."""
     limits = bounds()
     errors: dict[str, ValidationError] = {}
     if idle_minutes is not None and not limits.idle_min <= idle_minutes <= limits.idle_max:
@@ -99,6 +96,18 @@ def validate_overrides(*, idle_minutes: int | None, absolute_minutes: int | None
             f"{limits.absolute_max} minutes.",
             code="out_of_bounds",
         )
+    return errors
+
+
+def validate_overrides(*, idle_minutes: int | None, absolute_minutes: int | None) -> SessionPolicy:
+    """The effective policy for these overrides, or ValidationError keyed by
+    ``idle_minutes`` / ``absolute_minutes`` saying what to change.
+
+    The one rule for the owner page, the API and the admin: each override within
+    the system's bounds, and the *effective* idle limit no longer than the
+    effective absolute one (so idle=43200 with absolute left at its default of
+    10080 is refused, though neither value is out of bounds)."""
+    errors = out_of_bounds(idle_minutes=idle_minutes, absolute_minutes=absolute_minutes)
     if errors:
         raise ValidationError(errors)
     policy = resolve(idle_minutes, absolute_minutes)

@@ -173,6 +173,20 @@ def test_a_policy_the_rule_refuses_is_a_field_error_and_changes_nothing(
     assert policy_events() == []
 
 
+@pytest.mark.parametrize(("idle", "absolute"), [("ten", 5), (2, "forever")])
+def test_a_policy_with_two_mistakes_reports_both_at_once(alice, idle, absolute):
+    response = browser_for(alice).post(PAGE, policy(idle=idle, absolute=absolute), headers=HTMX)
+
+    form = response.context["policy_form"]
+    assert form.has_error("idle_minutes")
+    assert form.has_error("absolute_minutes")
+    content = response.content.decode()
+    assert content.count('aria-invalid="true"') == 2
+    alice.account.refresh_from_db()
+    assert alice.account.session_idle_minutes is None
+    assert policy_events() == []
+
+
 def test_with_htmx_a_saved_policy_swaps_the_card_with_a_confirmation(alice):
     response = browser_for(alice).post(PAGE, policy(idle=30, absolute=600), headers=HTMX)
 
