@@ -164,9 +164,20 @@ class User(AbstractUser):
             # not be overwritten with a new hash of the old password (lost update).
             self.set_password(raw)
             self._password = None
-            upgraded = type(self)._base_manager.filter(pk=self.pk, password=verified)
-            if upgraded.update(password=self.password):
+            stored = type(self)._base_manager.filter(pk=self.pk)
+            if stored.filter(password=verified).update(password=self.password):
                 self._stored_password = self.password
+                return
+            # Another sign-in upgraded it first (a browser and an app signing in at
+            # once): its hash of this same password is the one to go on with, or the
+            # sign-in would be refused as if the password had changed. A hash of
+            # another password leaves the one verified, which the sign-in then
+            # finds changed (sessions.lifecycle.open_session).
+            current = stored.values_list("password", flat=True).first()
+            if current and check_password(raw, current):
+                self.password = self._stored_password = current
+            else:
+                self.password = verified
 
         return check_password(raw_password, verified, upgrade)
 

@@ -6,11 +6,16 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
+from accounts.models import User
 from conftest import CHROME_MAC, PASSWORD
 from securityportal import settings as production_settings
+from securityportal.client import ClientInfo
+from sessions.lifecycle import CredentialsChanged, open_session
 from sessions.models import Session
 
+NO_CLIENT = ClientInfo(ip=None, user_agent="")
 LONG_PASSWORD = "".join(f"{n:03d}-wharf-lantern-" for n in range(12))[:200]
 
 
@@ -60,6 +65,37 @@ def test_an_older_hash_signs_in_and_is_upgraded_to_argon2(
     alice.refresh_from_db()
     assert alice.password.startswith("argon2$argon2id$")
     assert alice.check_password(PASSWORD)
+
+
+def test_two_sign_ins_that_both_upgrade_an_older_hash_both_get_in(production_hashers, alice):
+    alice.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    alice.save()
+    # A browser and an app sign in at once: both read the old hash before either
+    # has stored its upgrade.
+    browser, app = User.objects.get(pk=alice.pk), User.objects.get(pk=alice.pk)
+
+    assert browser.check_password(PASSWORD)
+    assert app.check_password(PASSWORD)
+    session = open_session(user=app, kind="api", client=NO_CLIENT, now=timezone.now())
+
+    assert session.revoked_at is None
+    stored = User.objects.get(pk=alice.pk).password
+    assert stored.startswith("argon2$argon2id$")
+    assert app.password == stored
+
+
+def test_a_password_changed_under_a_hash_upgrade_refuses_the_sign_in(production_hashers, alice):
+    alice.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    alice.save()
+    signing_in = User.objects.get(pk=alice.pk)
+    alice.set_password("a brand new passphrase of hers")
+    alice.save()
+
+    assert signing_in.check_password(PASSWORD)
+    with pytest.raises(CredentialsChanged):
+        open_session(user=signing_in, kind="api", client=NO_CLIENT, now=timezone.now())
+
+    assert User.objects.get(pk=alice.pk).check_password("a brand new passphrase of hers")
 
 
 def test_a_wrong_password_does_not_upgrade_an_older_hash(production_hashers, alice):
