@@ -115,13 +115,19 @@ def sign_in_rate_window(ip: str | None) -> ratelimit.Window | None:
 
 
 def _refuse(request: HttpRequest, identifier: str, channel: str, refused: SignInRefused) -> None:
+    _record_refusal(request, identifier, channel, refused)
+    raise refused
+
+
+def _record_refusal(
+    request: HttpRequest, identifier: str, channel: str, refused: SignInRefused
+) -> None:
     user_login_failed.send(
         sender=__name__,
         credentials={"username": identifier, "channel": channel},
         request=request,
         reason=refused.reason,
     )
-    raise refused
 
 
 @sensitive_variables("password")
@@ -144,6 +150,17 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
         raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
     _count(lockout.record_success, attempt)
     return user
+
+
+def refuse_stale_sign_in(request: HttpRequest, *, identifier: str, channel: str) -> SignInRefused:
+    """The refusal for a sign-in whose password changed, or whose user was
+    deactivated, while the password was being checked (sessions.lifecycle's
+    CredentialsChanged): written to the trail and counted as a wrong password, which
+    the one presented now is. The caller answers with it."""
+    refused = SignInRefused(SignInRefused.BAD_CREDENTIALS)
+    _count(lockout.record_failure, _attempt(request, identifier))
+    _record_refusal(request, identifier, channel, refused)
+    return refused
 
 
 # Why a signed-in user is asked for their password again.

@@ -16,7 +16,8 @@ from sessions.models import RevokedReason, Session, SessionQuerySet
 
 
 class CredentialsChanged(Exception):
-    """The password a sign-in checked was changed before its session was opened."""
+    """The password a sign-in checked was changed, or its user deactivated, before
+    its session was opened."""
 
 
 @transaction.atomic
@@ -31,7 +32,7 @@ def open_session(
 ) -> Session:
     """Insert the row for a new sign-in of ``user`` (as the sign-in read it, password
     hash included), snapshotting the account's limits as of now; CredentialsChanged
-    if the password changed since.
+    if the password changed since, or the user was deactivated.
 
     A sign-in reads the user, then hashes the password for a while (Argon2), then
     opens the session. A password change, a move to another account or an owner's
@@ -44,10 +45,12 @@ def open_session(
     stored = (
         User._base_manager.select_for_update(no_key=True)
         .filter(pk=user.pk)
-        .values_list("password", "account_id", named=True)
+        .values_list("password", "is_active", "account_id", named=True)
         .get()
     )
-    if stored.password != user.password:
+    # A deactivation that committed meanwhile refuses the sign-in as a password
+    # change does: its sessions have just been ended, and this one would outlive it.
+    if stored.password != user.password or not stored.is_active:
         raise CredentialsChanged
     account = (
         None

@@ -16,6 +16,7 @@ from django.test import Client
 from accounts.models import Account, User
 from accounts.owners import update_session_policy
 from accounts.passwords import change_password
+from audit.models import LoginEvent
 from conftest import PASSWORD, PYTHON_CLIENT
 from sessions.models import Session
 
@@ -79,6 +80,12 @@ def live_sessions_of(user: User) -> int:
     return Session.objects.filter(user=user, revoked_at__isnull=True).count()
 
 
+def sign_in_trail(user: User) -> list[tuple[bool, str, str]]:
+    return list(
+        LoginEvent.objects.filter(user=user).values_list("success", "failure_reason", "channel")
+    )
+
+
 def test_an_api_sign_in_with_the_old_password_in_flight_is_refused_after_a_change(
     alice, monkeypatch
 ):
@@ -89,6 +96,8 @@ def test_an_api_sign_in_with_the_old_password_in_flight_is_refused_after_a_chang
     assert sign_in.answer.status_code == 401
     assert sign_in.answer.json()["code"] == "bad_credentials"
     assert live_sessions_of(alice) == 0
+    # The attempt is in the trail, refused as the wrong password it now is.
+    assert sign_in_trail(alice) == [(False, "bad_credentials", "api")]
 
 
 def test_a_browser_sign_in_with_the_old_password_in_flight_is_refused_after_a_change(
@@ -102,6 +111,25 @@ def test_a_browser_sign_in_with_the_old_password_in_flight_is_refused_after_a_ch
     assert "The username or password is incorrect." in sign_in.answer.content.decode()
     assert live_sessions_of(alice) == 0
     assert sign_in.client.get("/settings/security/").status_code == 302
+    assert sign_in_trail(alice) == [(False, "bad_credentials", "browser")]
+
+
+@pytest.mark.parametrize("api", [True, False])
+def test_a_sign_in_in_flight_when_its_user_is_deactivated_opens_no_session(
+    alice, monkeypatch, api
+):
+    sign_in = SignInHeldInItsPasswordCheck(monkeypatch, api=api)
+
+    def deactivate_alice() -> None:
+        user = User.objects.get(username="alice")
+        user.is_active = False
+        user.save()
+
+    sign_in.meanwhile(deactivate_alice)
+
+    assert sign_in.answer.status_code == (401 if api else 200)
+    assert Session.objects.filter(user=alice).count() == 0
+    assert sign_in_trail(alice) == [(False, "bad_credentials", "api" if api else "browser")]
 
 
 def test_a_hash_upgrade_in_flight_does_not_undo_a_password_change(alice, monkeypatch, settings):
