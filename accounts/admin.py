@@ -17,6 +17,7 @@ from accounts.owners import access_of, record_access_change, update_session_poli
 from accounts.policy import bounds
 from accounts.signals import PasswordChangeOrigin
 from securityportal.client import client_ip
+from sessions.lifecycle import end_sessions_if_access_ends
 
 # Never shown to, nor taken from, an owner: with them an owner could move a user
 # into another tenant, or make anyone staff or superuser (privilege escalation).
@@ -148,6 +149,9 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
             if not change:
                 obj.role = User.Role.MEMBER
         before = access_of(obj) if change else None
+        if change:
+            # Before the save, which would end them too, but without saying who did.
+            end_sessions_if_access_ends(user=obj, actor=request.user, ip=client_ip(request))
         super().save_model(request, obj, form, change)
         if before is not None:
             record_access_change(

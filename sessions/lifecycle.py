@@ -72,6 +72,51 @@ def open_session(
     )
 
 
+@transaction.atomic
+def end_sessions_if_access_ends(
+    *, user: User, actor: User | None = None, ip: str | None = None
+) -> int:
+    """End every session of ``user`` (reason ``admin``) if the change about to be
+    saved deactivates them or moves them to another account; how many it ended.
+
+    A deactivated user's sessions must not stay live until their next request, and a
+    moved user's must not stay in the old account, visible to and counted by its
+    owners. The ``session.revoked`` row goes to the trail of the account the sessions
+    were in, whose owners see it. The user's row is locked first (FOR UPDATE): a
+    sign-in that already holds it (open_session) commits its session before this
+    reads them, so that session is ended too; one that comes later waits for the
+    change, when the save is in the same transaction (the admin's is), and is then
+    refused."""
+    before = (
+        User._base_manager.select_for_update()
+        .filter(pk=user.pk)
+        .values("is_active", "account_id")
+        .first()
+    )
+    if before is None:
+        return 0
+    deactivated = before["is_active"] and not user.is_active
+    moved = before["account_id"] != user.account_id
+    if not (deactivated or moved):
+        return 0
+    count = Session.objects.for_user(user).end(reason=RevokedReason.ADMIN)
+    if count:
+        events.record(
+            "session.revoked",
+            user=user,
+            actor=actor,
+            account=None if before["account_id"] is None else Account(pk=before["account_id"]),
+            target=f"user:{user.pk}",
+            details={
+                "reason": RevokedReason.ADMIN,
+                "scope": "deactivated" if deactivated else "moved_account",
+                "count": count,
+            },
+            ip=ip,
+        )
+    return count
+
+
 # Every view of the sessions card and of GET /api/auth/sessions runs it.
 _LIVE_FOR_USER = CompiledQuery(
     Session,

@@ -14,6 +14,7 @@ from accounts.models import Account, User
 from accounts.signals import PasswordChangeOrigin
 from audit import events
 from sessions import cache as session_cache
+from sessions.lifecycle import end_sessions_if_access_ends
 from sessions.models import RevokedReason, Session
 from sessions.store import SessionStore
 
@@ -123,30 +124,11 @@ def forget_cached_sessions_of_account(
 def end_sessions_when_access_ends(
     sender: type, instance: User, update_fields: Any = None, **kwargs: Any
 ) -> None:
-    """A user deactivated, or moved to another account, is signed out everywhere at
-    once (reason ``admin``), before the change is stored: a deactivated user's
-    sessions must not stay live until their next request, and a moved user's
-    sessions must not stay in the old account, visible to and counted by its owners."""
+    """A user deactivated, or moved to another account, is signed out everywhere
+    before the change is stored, whichever code saves it (the admin does it first,
+    with its actor: sessions.lifecycle.end_sessions_if_access_ends)."""
     if instance._state.adding or instance.pk is None:
         return
     if update_fields is not None and not {"is_active", "account"} & set(update_fields):
         return
-    before = User._base_manager.filter(pk=instance.pk).values("is_active", "account_id").first()
-    if before is None:
-        return
-    deactivated = before["is_active"] and not instance.is_active
-    moved = before["account_id"] != instance.account_id
-    if not (deactivated or moved):
-        return
-    count = Session.objects.for_user(instance).end(reason=RevokedReason.ADMIN)
-    if count:
-        events.record(
-            "session.revoked",
-            user=instance,
-            target=f"user:{instance.pk}",
-            details={
-                "reason": RevokedReason.ADMIN,
-                "scope": "deactivated" if deactivated else "moved_account",
-                "count": count,
-            },
-        )
+    end_sessions_if_access_ends(user=instance)

@@ -475,6 +475,45 @@ def test_an_owner_deactivating_and_reactivating_someone_is_audited_with_who_and_
     ]
 
 
+def test_the_sign_out_of_a_user_an_owner_deactivates_says_who_and_where(alice, bob):
+    bobs = row_of(browser_for(bob))
+
+    browser_for(alice).post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        user_form(bob, is_active=""),
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    bobs.refresh_from_db()
+    assert bobs.revoked_reason == RevokedReason.ADMIN
+    [revoked] = AuditEvent.objects.filter(action="session.revoked", user=bob)
+    assert (revoked.actor, revoked.account, revoked.ip) == (alice, bob.account, "203.0.113.9")
+    assert revoked.details == {"reason": "admin", "scope": "deactivated", "count": 1}
+
+
+def test_the_sign_out_of_a_moved_user_is_in_the_trail_of_the_account_they_left(root, bob, globex):
+    acme = bob.account
+    bobs = row_of(browser_for(bob))
+
+    browser_for(root).post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        {
+            **user_form(bob),
+            "account": str(globex.pk),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+        REMOTE_ADDR="198.51.100.4",
+    )
+
+    bobs.refresh_from_db()
+    assert bobs.revoked_reason == RevokedReason.ADMIN
+    # acme's owners see their session ended; globex's never had it.
+    [revoked] = AuditEvent.objects.filter(action="session.revoked", user=bob)
+    assert (revoked.account, revoked.actor, revoked.ip) == (acme, root, "198.51.100.4")
+    assert revoked.details["scope"] == "moved_account"
+
+
 def test_an_edit_that_changes_no_access_writes_no_access_row(alice, bob):
     response = browser_for(alice).post(
         f"/admin/accounts/user/{bob.pk}/change/", user_form(bob, first_name="Robert")

@@ -539,6 +539,9 @@ def test_a_user_moved_to_another_account_leaves_no_session_in_the_old_one(
     bobs.refresh_from_db()
     assert bobs.revoked_reason == "admin"
     assert "bob@acme.example" not in browser_for(alice).get(PAGE).content.decode()
+    [event] = AuditEvent.objects.filter(action="session.revoked", user=bob)
+    assert event.account == alice.account
+    assert event.details == {"reason": "admin", "scope": "moved_account", "count": 1}
 
 
 def test_saving_a_user_without_changing_access_ends_nothing(bob):

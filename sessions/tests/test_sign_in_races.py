@@ -6,11 +6,13 @@ sign-in, in a thread of its own, inside the password check while the change
 commits, on PostgreSQL."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import user_logged_in
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import Account, User
@@ -26,27 +28,14 @@ NEW_PASSWORD = "a brand new passphrase of hers"
 SIGNING_IN = "signing-in"
 
 
-class SignInHeldInItsPasswordCheck(threading.Thread):
-    """One sign-in (browser form or API) whose password check waits, once it has
-    verified the password, until the test lets it go on."""
+class SignIn(threading.Thread):
+    """One sign-in (browser form or API) in a thread of its own."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, api: bool) -> None:
+    def __init__(self, *, api: bool) -> None:
         super().__init__(name=SIGNING_IN)
         self.api = api
-        self.checked = threading.Event()
-        self.go_on = threading.Event()
         self.answer = None
         self.client = Client(HTTP_USER_AGENT=PYTHON_CLIENT, raise_request_exception=False)
-        verify = MD5PasswordHasher.verify
-
-        def held_verify(hasher: MD5PasswordHasher, password: str, encoded: str) -> bool:
-            verified = verify(hasher, password, encoded)
-            if threading.current_thread().name == SIGNING_IN:
-                self.checked.set()
-                assert self.go_on.wait(30)
-            return verified
-
-        monkeypatch.setattr(MD5PasswordHasher, "verify", held_verify)
 
     def run(self) -> None:
         credentials = {"username": "alice", "password": PASSWORD}
@@ -59,6 +48,26 @@ class SignInHeldInItsPasswordCheck(threading.Thread):
                 self.answer = self.client.post("/login/", credentials)
         finally:
             connection.close()
+
+
+class SignInHeldInItsPasswordCheck(SignIn):
+    """A sign-in whose password check waits, once it has verified the password,
+    until the test lets it go on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, api: bool) -> None:
+        super().__init__(api=api)
+        self.checked = threading.Event()
+        self.go_on = threading.Event()
+        verify = MD5PasswordHasher.verify
+
+        def held_verify(hasher: MD5PasswordHasher, password: str, encoded: str) -> bool:
+            verified = verify(hasher, password, encoded)
+            if threading.current_thread().name == SIGNING_IN:
+                self.checked.set()
+                assert self.go_on.wait(30)
+            return verified
+
+        monkeypatch.setattr(MD5PasswordHasher, "verify", held_verify)
 
     def meanwhile(self, change) -> None:
         """Start the sign-in, run ``change`` while its password check waits, then let
@@ -166,3 +175,52 @@ def test_a_policy_applied_now_reaches_a_sign_in_in_flight(alice, acme, monkeypat
     session = Session.objects.get(pk=sign_in.answer.json()["session"]["id"])
     assert session.idle_timeout == timedelta(minutes=5)
     assert session.expire_date - session.created_at == timedelta(minutes=60)
+
+
+def someone_waits_for_a_row_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_user_deactivated_while_their_sign_in_commits_keeps_no_session(alice):
+    # The sign-in has opened its session (and holds alice's row) but not committed.
+    opened, go_on = threading.Event(), threading.Event()
+
+    def held_at_commit(sender, user, **kwargs) -> None:
+        if threading.current_thread().name == SIGNING_IN:
+            opened.set()
+            assert go_on.wait(30)
+
+    def deactivate_alice() -> None:
+        try:
+            with transaction.atomic():  # as the admin saves
+                user = User.objects.get(username="alice")
+                user.is_active = False
+                user.save()
+        finally:
+            connection.close()
+
+    user_logged_in.connect(held_at_commit, dispatch_uid="held_at_commit")
+    try:
+        sign_in = SignIn(api=True)
+        sign_in.start()
+        assert opened.wait(30)
+        deactivation = threading.Thread(target=deactivate_alice)
+        deactivation.start()
+        # Let the sign-in commit only once the deactivation waits on alice's row.
+        deadline = time.monotonic() + 30
+        while not someone_waits_for_a_row_lock():
+            assert time.monotonic() < deadline
+        go_on.set()
+        sign_in.join(30)
+        deactivation.join(30)
+    finally:
+        user_logged_in.disconnect(dispatch_uid="held_at_commit")
+
+    assert sign_in.answer.status_code == 200
+    assert live_sessions_of(alice) == 0
+    assert not User.objects.get(pk=alice.pk).is_active
