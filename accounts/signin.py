@@ -24,7 +24,7 @@ from accounts import lockout
 from accounts.lockout import SignInRefused
 from accounts.models import User
 from audit import events
-from audit.models import LoginEvent
+from audit.models import AuditEvent, LoginEvent
 from securityportal import cache_backoff, ratelimit
 from securityportal.client import client_ip
 
@@ -48,6 +48,11 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     wrong passwords for this user from this IP within LOGIN_LOCKOUT_MINUTES, with no
     successful sign-in between, lock it until LOGIN_LOCKOUT_MINUTES after the last.
 
+    A wrong guess at one's own password from inside a session ("Confirm it's you",
+    a password change: ``password.confirm_failed``) counts as a wrong password
+    here, as it does in the counters: a stolen session gets no more guesses while
+    they are down.
+
     A Redis outage therefore lifts no lockout and opens no window for password
     guessing. Unknown usernames are not counted (there is no password to guess, and
     the trail is indexed by user); neither are the per-IP rate and the hourly cap
@@ -56,18 +61,34 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     if user is None or attempt.ip is None:
         return None
     now = timezone.now()
-    window = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    since = now - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     limit = settings.LOGIN_FAILURE_LIMIT
-    recent = list(
-        LoginEvent.objects.filter(user=user, ip=attempt.ip, created_at__gt=now - window)
+    sign_ins = (
+        LoginEvent.objects.filter(user=user, ip=attempt.ip, created_at__gt=since)
         .filter(Q(success=True) | Q(failure_reason=LoginEvent.FailureReason.BAD_CREDENTIALS))
         .order_by("-created_at")
         .values_list("success", "created_at")[:limit]
     )
+    guesses = (
+        AuditEvent.objects.filter(
+            user=user,
+            action="password.confirm_failed",
+            ip=attempt.ip,
+            created_at__gt=since,
+            details__reason=SignInRefused.BAD_CREDENTIALS,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    recent = sorted(
+        [*sign_ins, *((False, moment) for moment in guesses)],
+        key=lambda outcome: outcome[1],
+        reverse=True,
+    )[:limit]
     if len(recent) < limit or any(success for success, _ in recent):
         return None
     _, last_failure = recent[0]
-    return max(1, math.ceil((last_failure + window - now).total_seconds()))
+    return max(1, math.ceil((last_failure - since).total_seconds()))
 
 
 def _admit(attempt: lockout.Attempt) -> None:
