@@ -85,6 +85,15 @@ def test_envint_refuses_a_value_below_its_minimum(monkeypatch):
         envint("PORTAL_COUNT", 7)
 
 
+def test_envint_refuses_a_value_above_its_maximum(monkeypatch):
+    monkeypatch.setenv("EMAIL_PORT", "70000")
+
+    with pytest.raises(
+        ImproperlyConfigured, match="EMAIL_PORT=70000 is above its maximum of 65535"
+    ):
+        envint("EMAIL_PORT", 25, minimum=1, maximum=65535)
+
+
 def test_envint_accepts_its_minimum(monkeypatch):
     monkeypatch.setenv("PORTAL_COUNT", "30")
 

@@ -56,3 +56,10 @@ def test_starttls_and_tls_from_the_start_together_are_refused_naming_both():
 
     assert loaded.returncode != 0
     assert "EMAIL_USE_TLS and EMAIL_USE_SSL are both on" in loaded.stderr
+
+
+def test_a_mail_port_no_server_can_listen_on_is_refused_when_the_portal_starts():
+    loaded = run_python("-c", DUMP % ["EMAIL_PORT"], EMAIL_PORT="65536")
+
+    assert loaded.returncode != 0
+    assert "EMAIL_PORT=65536 is above its maximum of 65535." in loaded.stderr
