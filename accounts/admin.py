@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import models
 from django.http import HttpRequest
 
 from accounts import roles
-from accounts.admin_scope import AccountScopedAdmin
+from accounts.admin_scope import AccountScopedAdmin, CheckedInputAdmin
 from accounts.models import Account, User
 from accounts.owners import access_of, record_access_change, update_session_policy
 from accounts.policy import bounds
@@ -214,3 +216,13 @@ class AccountAdmin(AccountScopedAdmin):
             actor=request.user,
             ip=client_ip(request),
         )
+
+
+# Django's own Group admin (superusers only: owners have no permission on groups),
+# with the same checks on its search box and row actions as every other admin.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(CheckedInputAdmin, DjangoGroupAdmin):
+    pass

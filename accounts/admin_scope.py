@@ -47,6 +47,7 @@ DATE_PARTS = ("year", "month", "day")
 NUL = "\x00"
 # A name, an e-mail address, a device and an address fit in far fewer.
 SEARCH_WORDS_MAX = 20
+SEARCH_CHARACTERS_MAX = 200
 
 
 class CappedPaginator(Paginator):
@@ -111,7 +112,37 @@ class CheckedAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [each for each in value if holds(key, each)], attr)
 
 
-class AccountScopedAdmin(admin.ModelAdmin):
+class CheckedInputAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose search box and row actions refuse, with a 400, what
+    Django would pass on to the database as sent: every admin of the portal's site
+    is one, Django's own Group admin included."""
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet, search_term: str
+    ) -> tuple[models.QuerySet, bool]:
+        # The list's search box refuses a NUL byte; autocomplete passes its term as sent.
+        search_term = search_term.replace(NUL, "")
+        # Each word is one more condition on every search field: a thousand words
+        # overflowed SQLite's expression depth, and a 50,000-character one its LIKE
+        # pattern limit, server errors passed off as an outage.
+        if len(search_term) > SEARCH_CHARACTERS_MAX:
+            raise BadRequest(f"A search takes at most {SEARCH_CHARACTERS_MAX} characters.")
+        if len(list(smart_split(search_term))) > SEARCH_WORDS_MAX:
+            raise BadRequest(f"A search takes at most {SEARCH_WORDS_MAX} words.")
+        return super().get_search_results(request, queryset, search_term)
+
+    def response_action(
+        self, request: HttpRequest, queryset: models.QuerySet
+    ) -> HttpResponse | None:
+        # Django finds the ticked rows by their ids as sent (a pk__in filter): an id
+        # the key cannot hold ended in a server error.
+        key = self.model._meta.pk
+        if not all(holds(key, value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
+            raise BadRequest("A selected row's id is not valid.")
+        return super().response_action(request, queryset)
+
+
+class AccountScopedAdmin(CheckedInputAdmin):
     """A ModelAdmin showing an owner only their own account's rows.
 
     ``account_path`` leads from a row to its account as a lookup: "account" for
@@ -145,12 +176,6 @@ class AccountScopedAdmin(admin.ModelAdmin):
     ) -> tuple[models.QuerySet, bool]:
         # Autocomplete and the list both pass a scoped queryset; scoping again costs
         # nothing and keeps a future caller that passes a raw one from leaking.
-        # The list's search box refuses a NUL byte; autocomplete passes its term as sent.
-        search_term = search_term.replace(NUL, "")
-        # Each word is one more condition on every search field: a thousand words
-        # overflowed SQLite's expression depth, a server error passed off as an outage.
-        if len(list(smart_split(search_term))) > SEARCH_WORDS_MAX:
-            raise BadRequest(f"A search takes at most {SEARCH_WORDS_MAX} words.")
         return super().get_search_results(request, self.scope(request, queryset), search_term)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
@@ -262,16 +287,6 @@ class AccountScopedAdmin(admin.ModelAdmin):
                 using=kwargs.get("using"),
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def response_action(
-        self, request: HttpRequest, queryset: models.QuerySet
-    ) -> HttpResponse | None:
-        # Django finds the ticked rows by their ids as sent (a pk__in filter): an id
-        # the key cannot hold ended in a server error.
-        key = self.model._meta.pk
-        if not all(holds(key, value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
-            raise BadRequest("A selected row's id is not valid.")
-        return super().response_action(request, queryset)
 
     def formfield_for_manytomany(
         self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any

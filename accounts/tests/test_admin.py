@@ -310,6 +310,41 @@ def test_a_search_of_twenty_words_runs_and_one_of_more_is_refused(alice):
     assert thousand.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/accounts/user/",
+        "/admin/accounts/account/",
+        "/admin/user_sessions/session/",
+        "/admin/audit/loginevent/",
+        "/admin/audit/auditevent/",
+        "/admin/auth/group/",
+    ],
+)
+def test_a_search_longer_than_two_hundred_characters_is_refused_on_every_list(root, path):
+    superuser = browser_for(root)
+
+    longest = superuser.get(path, {"q": "a" * 200})
+    longer = superuser.get(path, {"q": "a" * 50_001})
+
+    assert longest.status_code == 200
+    assert longer.status_code == 400
+    assert "Retry-After" not in longer
+
+
+@pytest.mark.parametrize("selected", ["abc", str(10**30), "1.5", "\x00"])
+def test_a_group_action_on_a_row_id_no_group_can_have_is_refused(root, selected):
+    group = Group.objects.create(name="auditors")
+
+    response = browser_for(root).post(
+        "/admin/auth/group/",
+        {"action": "delete_selected", "_selected_action": [str(group.pk), selected]},
+    )
+
+    assert response.status_code == 400
+    assert Group.objects.filter(pk=group.pk).exists()
+
+
 def test_an_autocomplete_search_of_more_than_twenty_words_is_refused(alice):
     response = browser_for(alice).get(
         "/admin/autocomplete/",
