@@ -12,7 +12,7 @@ from accounts.models import Account, User
 from accounts.passwords import change_password
 from accounts.signin import PASSWORD_CHANGE, confirm_password
 from accounts.validators import PASSWORD_MAX
-from securityportal.api import ApiView, Refused, SessionManagementView, validated_input
+from securityportal.api import ApiView, Refused, SessionManagementView, Text, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.serializers import RevokedCountOutput
@@ -59,8 +59,8 @@ class MeView(ApiView):
 
 
 class PasswordInput(serializers.Serializer):
-    current_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
+    current_password = Text(max_length=PASSWORD_MAX, trim_whitespace=False)
+    new_password = Text(max_length=PASSWORD_MAX, trim_whitespace=False)
 
     def validate_new_password(self, value: str) -> str:
         try:

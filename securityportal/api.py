@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.db import DatabaseError
 from django.http import HttpResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -27,6 +27,17 @@ class BadRequest(exceptions.APIException):
     status_code = 400
     default_code = "bad_request"
     default_detail = "This request cannot be carried out."
+
+
+class Text(serializers.CharField):
+    """A JSON string. DRF's CharField also takes a number or a boolean and reads it as
+    text: ``{"password": 5}`` would be tried as the password "5" (and counted as a
+    sign-in attempt) instead of being refused as the wrong type it is."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def validated_input(

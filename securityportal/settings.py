@@ -103,7 +103,6 @@ MIDDLEWARE = [
     # First: every answer, even a refusal by the middleware below, gets a request id.
     "securityportal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "securityportal.errors.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The answer's protections before anything that may refuse the request, so a
     # refusal (a forged Host's 400, a CSRF 403) is framed, scripted and stored no more
@@ -113,6 +112,9 @@ MIDDLEWARE = [
     # django-csp's, with the policy built once per process.
     "securityportal.middleware.ContentSecurityPolicyMiddleware",
     "securityportal.middleware.NoStoreMiddleware",
+    # Under the answer's protections (a 413 is stored no more than any answer), and
+    # above everything that might read the body.
+    "securityportal.errors.BodySizeLimitMiddleware",
     "sessions.middleware.SessionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.common.CommonMiddleware",

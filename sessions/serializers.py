@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.validators import PASSWORD_MAX
+from securityportal.api import Text
 from sessions.devices import device_of
 from sessions.models import Session
 
@@ -12,12 +13,12 @@ if TYPE_CHECKING:
 
 
 class LoginInput(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text="Username or e-mail address.")
-    password = serializers.CharField(max_length=PASSWORD_MAX, trim_whitespace=False)
+    username = Text(max_length=254, help_text="Username or e-mail address.")
+    password = Text(max_length=PASSWORD_MAX, trim_whitespace=False)
 
 
 class RefreshInput(serializers.Serializer):
-    refresh = serializers.CharField(max_length=128, trim_whitespace=False)
+    refresh = Text(max_length=128, trim_whitespace=False)
 
 
 class SessionOutput(serializers.ModelSerializer):

@@ -36,7 +36,16 @@ def validate_session(session: Session, now: datetime) -> str | None:
 
     A session found past a limit is ended here with that reason, so the row
     tells afterwards why it stopped; one whose user was deactivated is
-    revoked. Sessions already ended stay as they are."""
+    revoked, and refused as USER_INACTIVE even when its deactivation already
+    ended it. Sessions already ended stay as they are."""
+    if not session.user.is_active:
+        # Said first, whatever else is true of the session: signing in again, which
+        # "revoked" or "expired" would invite, cannot help a deactivated user.
+        if session.revoked_at is None:
+            # Revoked, not just refused: reactivating a compromised account must
+            # not bring back tokens and cookies stolen before it was disabled.
+            session.revoke(reason=RevokedReason.ADMIN, actor=None)
+        return USER_INACTIVE
     if session.revoked_at is not None:
         if session.revoked_reason in EXPIRY_REASONS:
             return SESSION_EXPIRED
@@ -45,11 +54,6 @@ def validate_session(session: Session, now: datetime) -> str | None:
     if expired is not None:
         session.end(reason=expired, now=now)
         return SESSION_EXPIRED
-    if not session.user.is_active:
-        # Revoked, not just refused: reactivating a compromised account must
-        # not bring back tokens and cookies stolen before it was disabled.
-        session.revoke(reason=RevokedReason.ADMIN, actor=None)
-        return USER_INACTIVE
     return None
 
 

@@ -4,6 +4,7 @@
 import pytest
 from django.test import Client
 
+from audit.models import LoginEvent
 from conftest import api_login, bearer
 from sessions.models import Session
 
@@ -13,6 +14,8 @@ pytestmark = pytest.mark.django_db
 def assert_api_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content[:300]
     assert response["Content-Type"] == "application/json"
+    # A refusal is no more for a shared cache to keep than an answer is.
+    assert response["Cache-Control"] == "no-store, private"
     body = response.json()
     assert body["code"] == code
     assert isinstance(body["detail"], str)
@@ -95,3 +98,31 @@ def test_a_method_the_endpoint_does_not_take_is_405_json(alice):
     response = bearer(api_login(alice)["access"]).post("/api/auth/me")
 
     assert_api_error(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/auth/login", {"username": 5, "password": "x" * 12}, "username"),
+        ("/api/auth/login", {"username": "alice", "password": 123456789012}, "password"),
+        ("/api/auth/refresh", {"refresh": 5}, "refresh"),
+    ],
+)
+def test_a_number_where_text_belongs_is_refused_as_the_wrong_type(alice, path, body, field):
+    response = Client().post(path, body, content_type="application/json")
+
+    body = assert_api_error(response, 400, "invalid")
+    assert body["fields"][field] == ["Not a valid string."]
+    # Never tried as a password, so never counted as a sign-in attempt.
+    assert not LoginEvent.objects.exists()
+
+
+def test_a_password_change_sent_numbers_is_refused_as_the_wrong_type(alice):
+    response = bearer(api_login(alice)["access"]).put(
+        "/api/auth/password",
+        {"current_password": 1, "new_password": 2},
+        content_type="application/json",
+    )
+
+    body = assert_api_error(response, 400, "invalid")
+    assert set(body["fields"]) == {"current_password", "new_password"}

@@ -458,6 +458,21 @@ def test_session_endpoints_refuse_a_signed_in_browser_cookie(alice_browser, meth
     assert Session.objects.get().revoked_at is None
 
 
+def test_a_deactivated_users_tokens_are_refused_as_user_inactive(alice):
+    tokens = api_login(alice)
+
+    alice.is_active = False
+    alice.save()
+
+    me = bearer(tokens["access"]).get("/api/auth/me")
+    refreshed = Client().post(
+        "/api/auth/refresh", {"refresh": tokens["refresh"]}, content_type="application/json"
+    )
+    # Not "signed out" (sign in again) but "deactivated": only an administrator helps.
+    assert_error(me, 401, "user_inactive")
+    assert_error(refreshed, 401, "user_inactive")
+
+
 def test_reactivating_a_user_does_not_bring_back_their_tokens_or_cookies(alice):
     tokens = api_login(alice)
     browser = browser_for(alice)
