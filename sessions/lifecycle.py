@@ -82,13 +82,17 @@ def end_sessions_if_access_ends(
     A deactivated user's sessions must not stay live until their next request, and a
     moved user's must not stay in the old account, visible to and counted by its
     owners. The ``session.revoked`` row goes to the trail of the account the sessions
-    were in, whose owners see it. The user's row is locked first (FOR UPDATE): a
-    sign-in that already holds it (open_session) commits its session before this
-    reads them, so that session is ended too; one that comes later waits for the
-    change, when the save is in the same transaction (the admin's is), and is then
-    refused."""
+    were in, whose owners see it.
+
+    The user's row is locked first, then the sessions' account, in open_session's
+    order (FOR NO KEY UPDATE both). A sign-in that already holds the user commits
+    its session before this reads them, so that session is ended too; one that
+    comes later waits for the change, when the save is in the same transaction (the
+    admin's is), and is then refused. An owner's policy change, which locks the
+    account first (and "apply now" then the sessions), is waited for instead of
+    deadlocked with."""
     before = (
-        User._base_manager.select_for_update()
+        User._base_manager.select_for_update(no_key=True)
         .filter(pk=user.pk)
         .values("is_active", "account_id")
         .first()
@@ -99,6 +103,12 @@ def end_sessions_if_access_ends(
     moved = before["account_id"] != user.account_id
     if not (deactivated or moved):
         return 0
+    if before["account_id"] is not None:
+        list(
+            Account.objects.select_for_update(no_key=True)
+            .filter(pk=before["account_id"])
+            .values_list("pk", flat=True)
+        )
     count = Session.objects.for_user(user).end(reason=RevokedReason.ADMIN)
     if count:
         events.record(
