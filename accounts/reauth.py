@@ -72,6 +72,15 @@ class PasswordPrompt:
     carried: list[tuple[str, str]]
     id: str
 
+    @property
+    def is_page(self) -> bool:
+        """A page of its own (without JavaScript, or a link opened as a page), not a
+        card swapped into the owner page: it carries the page's main heading."""
+        return self.id == PAGE_PROMPT_ID
+
+
+PAGE_PROMPT_ID = "reauth"
+
 
 # An element id of our own pages, as htmx sends it in HX-Target; anything else (the
 # header is the client's to write) names no place, and the prompt takes the default.
@@ -83,7 +92,8 @@ def _swapped_prompt_id(request: HttpRequest) -> str | None:
     prompts on one page (the policy card's and the sign-out's) never share an id,
     so neither's label or heading names the other's. None for a page of its own."""
     target = request.htmx.target if request.htmx else None
-    if not target or not _PLACE.fullmatch(target):
+    # The page's own prompt, posted again with a wrong password, stays the page's.
+    if not target or target == PAGE_PROMPT_ID or not _PLACE.fullmatch(target):
         return None
     # A prompt posted again (a wrong password) goes back into itself.
     return target if target.startswith("reauth-") else f"reauth-{target}"
@@ -114,7 +124,7 @@ def password_prompt(request: HttpRequest) -> PasswordPrompt | None:
         if name != "csrfmiddlewaretoken" and "password" not in name
         for value in values
     ]
-    return PasswordPrompt(form=form, carried=carried, id=swapped_id or "reauth")
+    return PasswordPrompt(form=form, carried=carried, id=swapped_id or PAGE_PROMPT_ID)
 
 
 def _refusal(refused: SignInRefused) -> str:

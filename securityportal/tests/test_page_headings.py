@@ -58,11 +58,21 @@ def test_confirm_its_you_without_javascript_is_a_page_with_its_main_heading(alic
         clock.shift(timedelta(minutes=20))
 
         page = owner.post("/account/security/", {"preset": "strict"})
+        # That page's own form posts with htmx: a wrong password keeps it a page.
+        again = owner.post(
+            "/account/security/",
+            {"preset": "strict", "reauth_password": "a wrong guess"},
+            headers={"HX-Request": "true", "HX-Target": "reauth"},
+        )
         card = owner.post(
-            "/account/security/", {"preset": "strict"}, headers={"HX-Request": "true"}
+            "/account/security/",
+            {"preset": "strict"},
+            headers={"HX-Request": "true", "HX-Target": "policy-card"},
         )
 
     assert main_headings(page) == ["Confirm it's you"]
+    assert main_headings(again) == ["Confirm it's you"]
+    assert '<section class="card card-narrow" id="reauth"' in again.content.decode()
     # Swapped into the owner page, under its own main heading.
     assert main_headings(card) == []
     assert "<h2 " in card.content.decode()
