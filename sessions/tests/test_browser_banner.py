@@ -147,6 +147,13 @@ def test_a_screen_reader_hears_each_warning_once_however_often_the_banner_polls(
     poll(page)
     assert len(page.evaluate("window.announcements")) == 2
 
+    # Dismissed, it is not left behind for a screen reader to find, and a poll of
+    # the same deadline does not bring it back.
+    page.get_by_role("button", name="Dismiss").click()
+    expect(announcer).to_have_text("")
+    poll(page)
+    expect(announcer).to_have_text("")
+
 
 def test_at_the_deadline_the_page_goes_to_the_login_page_by_itself(chromium, live_server, alice):
     page = sign_in_page(chromium, live_server.url, "alice")

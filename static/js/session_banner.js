@@ -45,6 +45,11 @@
       button.hidden = false;
     });
     banner.hidden = banner.dataset.deadline === (read(DISMISSED_KEY) || dismissedHere);
+    const announcer = document.getElementById("session-banner-announcer");
+    if (banner.hidden && announcer) {
+      // A dismissed warning is not left for a screen reader to find, going stale.
+      announcer.textContent = "";
+    }
   }
 
   // A screen reader hears a warning once per deadline, when it appears on a poll.
