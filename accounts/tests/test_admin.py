@@ -54,6 +54,17 @@ def user_form(user: User, **changes: object) -> dict:
     return {name: value for name, value in form.items() if value != ""}
 
 
+def moved_form(user: User, account: Account, **changes: object) -> dict:
+    """A superuser's change form moving ``user`` to ``account`` (a superuser's form
+    also has the join date), with ``changes``."""
+    return {
+        **user_form(user, **changes),
+        "account": str(account.pk),
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+
+
 def policy_form(idle: object = "", absolute: object = "", **extra: object) -> dict:
     return {
         "session_idle_minutes": idle,
@@ -532,12 +543,7 @@ def test_the_sign_out_of_a_moved_user_is_in_the_trail_of_the_account_they_left(r
 
     browser_for(root).post(
         f"/admin/accounts/user/{bob.pk}/change/",
-        {
-            **user_form(bob),
-            "account": str(globex.pk),
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-        },
+        moved_form(bob, globex),
         REMOTE_ADDR="198.51.100.4",
     )
 
@@ -565,12 +571,7 @@ def test_a_superuser_changing_a_role_and_an_account_is_audited_in_both_accounts(
 
     browser_for(root).post(
         f"/admin/accounts/user/{bob.pk}/change/",
-        {
-            **user_form(bob, role="owner"),
-            "account": str(globex.pk),
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-        },
+        moved_form(bob, globex, role="owner"),
         REMOTE_ADDR="198.51.100.4",
     )
 

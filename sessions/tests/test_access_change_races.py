@@ -4,7 +4,6 @@ kills one of them as a deadlock. The policy change is held after its account loc
 while the deactivation starts, on PostgreSQL."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +13,7 @@ from accounts.models import Account, User
 from conftest import api_login
 from sessions.lifecycle import end_sessions_if_access_ends
 from sessions.models import Session
-from sessions.tests.test_sign_in_races import someone_waits_for_a_row_lock
+from sessions.tests.test_sign_in_races import once_someone_waits_for_a_row_lock
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -69,10 +68,7 @@ def test_deactivating_an_owner_while_they_change_the_policy_waits_instead_of_dea
     policy.start()
     assert locked.wait(30)
     deactivation.start()
-    deadline = time.monotonic() + 30
-    while not someone_waits_for_a_row_lock():
-        assert time.monotonic() < deadline
-    go_on.set()
+    once_someone_waits_for_a_row_lock(go_on)
     policy.join(30)
     deactivation.join(30)
 

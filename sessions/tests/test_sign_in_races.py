@@ -177,13 +177,19 @@ def test_a_policy_applied_now_reaches_a_sign_in_in_flight(alice, acme, monkeypat
     assert session.expire_date - session.created_at == timedelta(minutes=60)
 
 
-def someone_waits_for_a_row_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
+def once_someone_waits_for_a_row_lock(go_on: threading.Event) -> None:
+    """Set ``go_on`` as soon as a transaction of this database waits on a lock."""
+    deadline = time.monotonic() + 30
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+        assert time.monotonic() < deadline
+    go_on.set()
 
 
 def test_a_user_deactivated_while_their_sign_in_commits_keeps_no_session(alice):
@@ -212,10 +218,7 @@ def test_a_user_deactivated_while_their_sign_in_commits_keeps_no_session(alice):
         deactivation = threading.Thread(target=deactivate_alice)
         deactivation.start()
         # Let the sign-in commit only once the deactivation waits on alice's row.
-        deadline = time.monotonic() + 30
-        while not someone_waits_for_a_row_lock():
-            assert time.monotonic() < deadline
-        go_on.set()
+        once_someone_waits_for_a_row_lock(go_on)
         sign_in.join(30)
         deactivation.join(30)
     finally:
