@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent, LoginEvent
 from conftest import (
@@ -406,7 +407,25 @@ def test_a_link_to_a_session_already_signed_out_revokes_nothing(intruded):
     assert len(revoked_events()) == before
 
 
+def test_a_link_to_a_session_past_its_idle_limit_finds_it_already_ended(intruded):
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        page = Client().get(intruded["link"])
+        posted = Client().post(intruded["link"])
+
+    for response in (page, posted):
+        assert response.status_code == 200
+        assert b"That session has already ended" in response.content
+    # Not recorded as signed out by its user: it ended by itself.
+    intruded["phone_row"].refresh_from_db()
+    assert intruded["phone_row"].revoked_reason != "user"
+    assert revoked_events() == []
+
+
 def test_the_link_works_until_it_expires_and_not_after(alice):
+    # Sessions that last longer than the link, so that only the link runs out.
+    alice.account.session_idle_minutes = 43200
+    alice.account.session_absolute_minutes = 129600
+    alice.account.save()
     with time_machine.travel(START, tick=False) as traveller:
         browser_for(alice)
         mail.outbox.clear()
