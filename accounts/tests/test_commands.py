@@ -288,3 +288,61 @@ def test_seed_demo_reset_passwords_without_the_demo_member_changes_nothing_and_s
         seed_demo("--reset-passwords")
 
     assert User.objects.get(username="owner").check_password(first["owner"])
+
+
+def test_seed_demo_where_a_demo_name_is_taken_says_so_and_leaves_the_database_alone(
+    db, portal_password
+):
+    create_account("Other", owner="owner", email="boss@other.example")
+    err = StringIO()
+
+    call_command("seed_demo", stdout=StringIO(), stderr=err)
+
+    assert "No demo account was made: A user named 'owner' already exists." in err.getvalue()
+    assert list(Account.objects.values_list("name", flat=True)) == ["Other"]
+    assert User.objects.count() == 1
+
+
+def test_seed_demo_finds_the_demo_account_whatever_its_case(db, portal_password):
+    create_account("demo", owner="dana", email="dana@demo.example")
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    assert "exists already" in out.getvalue()
+    assert Account.objects.count() == 1
+
+
+def test_an_account_name_is_taken_without_the_blanks_around_it(acme, portal_password):
+    with pytest.raises(CommandError, match=r"An account named 'Acme' already exists\."):
+        create_account("Acme ")
+    with pytest.raises(CommandError, match=r"An account needs a name\."):
+        create_account("   ")
+
+    create_account("  Initech ")
+
+    assert Account.objects.filter(name="Initech").exists()
+    assert Account.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [
+        (create_account, {"name": "Ac\tme"}),
+        (create_account, {"name": "Nu\x00l"}),
+        (create_account, {"owner": "pe\x00ter"}),
+        (create_user, {"username": "mil\x00ton"}),
+        (create_user, {"email": "milton@acme.example\n"}),
+        (create_user, {"account": "Ac\x00me"}),
+    ],
+)
+def test_a_control_character_in_a_name_is_refused_before_anything_is_made(
+    acme, portal_password, command, arguments
+):
+    users_before = User.objects.count()
+
+    with pytest.raises(CommandError, match="holds a control character"):
+        command(**arguments)
+
+    assert Account.objects.count() == 1
+    assert User.objects.count() == users_before
