@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.checks import CheckMessage, Info, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
 
 from securityportal.serving import worker_count
 
@@ -111,6 +111,28 @@ def _host_prefixed(kind: str, secure: bool) -> list[CheckMessage]:
     return []
 
 
+KEY_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+@register(Tags.security, deploy=True)
+def secret_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """DJANGO_SECRET_KEY signs the session cookie's session, the device cookie and the
+    "This wasn't me" links, and (unless JWT_SIGNING_KEY is set) the access tokens: a
+    guessable one lets anyone forge them. Django's own check (security.W009, which
+    this replaces) only warns; here it stops ``make serve``."""
+    key = settings.SECRET_KEY
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        return [
+            Error(
+                "DJANGO_SECRET_KEY is too short, too repetitive or Django's development "
+                "key: whoever guesses it can forge sessions, tokens and links.",
+                hint=f"Set at least 50 random characters: {KEY_HINT}",
+                id="securityportal.E001",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def jwt_signing_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """HS256 with a short key can be brute-forced offline from one token, and then
@@ -118,12 +140,12 @@ def jwt_signing_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     key = settings.JWT_SIGNING_KEY
     if key and len(key) < 32:
         return [
-            Warning(
+            Error(
                 f"JWT_SIGNING_KEY is {len(key)} characters: an access token signed with "
                 "it can be cracked offline and tokens forged.",
                 hint="Use at least 32 random characters, or unset it to derive the key "
                 "from DJANGO_SECRET_KEY.",
-                id="securityportal.W006",
+                id="securityportal.E002",
             )
         ]
     return []

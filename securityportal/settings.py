@@ -74,6 +74,8 @@ if SECURE_HSTS_PRELOAD and not (
 # HSTS and the CSRF cookie's Secure flag are what the operator chose; our own check
 # still reports the choice (securityportal.I001) so it stays visible.
 SILENCED_SYSTEM_CHECKS = [
+    # Replaced by securityportal.E001, which stops the start instead of warning.
+    "security.W009",
     *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
     *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
     *(["security.W004", "security.W008", "security.W016"] if ALLOW_PLAIN_HTTP else []),

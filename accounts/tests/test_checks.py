@@ -15,6 +15,7 @@ def ids(found: list[checks.CheckMessage]) -> list[str]:
 def production(settings):
     """The settings production gets from its defaults (the suite turns the redirect
     off for its plain-HTTP test client)."""
+    settings.SECRET_KEY = "a-production-key-of-more-than-fifty-random-characters-0123456789"
     settings.ALLOW_PLAIN_HTTP = False
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31_536_000
@@ -111,10 +112,38 @@ def test_https_on_passes(production):
     assert portal_checks.https_only(None) == []
 
 
-def test_a_short_jwt_signing_key_is_reported(production):
+def test_a_short_jwt_signing_key_is_an_error(production):
     production.JWT_SIGNING_KEY = "k" * 31
 
-    assert ids(portal_checks.jwt_signing_key(None)) == ["securityportal.W006"]
+    found = portal_checks.jwt_signing_key(None)
+
+    assert ids(found) == ["securityportal.E002"]
+    assert found[0].level == checks.ERROR
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short",
+        "a" * 60,
+        "abcd" * 20,
+        "django-insecure-" + "q8w7e6r5t4y3u2i1o0p9a8s7d6f5g4h3j2k1l0z9x8c7",
+        "k" * 49,
+    ],
+    ids=["short", "one-character", "four-characters", "django-insecure", "49-characters"],
+)
+def test_a_weak_secret_key_is_an_error_naming_how_to_make_one(production, key):
+    production.SECRET_KEY = key
+
+    found = portal_checks.secret_key(None)
+
+    assert ids(found) == ["securityportal.E001"]
+    assert found[0].level == checks.ERROR
+    assert "secrets.token_urlsafe(50)" in found[0].hint
+
+
+def test_a_long_random_secret_key_passes(production):
+    assert portal_checks.secret_key(None) == []
 
 
 def test_a_long_or_derived_jwt_signing_key_passes(production):

@@ -84,7 +84,11 @@ def test_hsts_binds_subdomains_and_the_preload_list_only_when_asked():
     # Django's own warnings about the two opt-ins are no longer silenced.
     assert "security.W005" not in found["silenced"]
     assert "security.W021" not in found["silenced"]
-    assert set(production_settings()["silenced"]) == {"security.W005", "security.W021"}
+    assert set(production_settings()["silenced"]) == {
+        "security.W009",
+        "security.W005",
+        "security.W021",
+    }
 
 
 def test_hsts_opt_ins_reach_the_header(db, settings):
@@ -182,6 +186,14 @@ def test_the_deploy_checks_pass_on_the_required_variables_alone_once_static_is_c
     # The opt-out is clean at WARNING but still reported, as an Info.
     assert plain_http.returncode == 0, plain_http.stderr
     assert "securityportal.I001" in plain_http.stderr
+    # A guessable key stops the start itself, not only CI.
+    weak = run_python(
+        "manage.py", "check", "--deploy",
+        **{**PRODUCTION, "DJANGO_SECRET_KEY": "short"}, STATIC_ROOT=str(tmp_path),
+    )  # fmt: skip
+    assert weak.returncode == 1
+    assert "(securityportal.E001) DJANGO_SECRET_KEY is too short" in weak.stderr
+    assert "security.W009" not in weak.stderr
 
 
 @pytest.mark.parametrize(
