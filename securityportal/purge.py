@@ -35,13 +35,21 @@ def delete_in_batches(queryset: QuerySet, *, batch_size: int = DEFAULT_BATCH_SIZ
         last_pk = pks[-1]
 
 
+# A batch is one DELETE in one transaction, holding its row locks until it commits:
+# larger ones would hold them for seconds while the portal serves.
+MAX_BATCH_SIZE = 100_000
+
+
 def _batch_size(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if value < 1:
-        raise ArgumentTypeError(f"{raw!r} is not a batch size: give a whole number, like 1000.")
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise ArgumentTypeError(
+            f"{raw!r} is not a batch size: give a whole number from 1 to {MAX_BATCH_SIZE}, "
+            "like 1000."
+        )
     return value
 
 

@@ -213,6 +213,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL and REDIS_URL.partition("://")[0] not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL.partition('://')[0]}://… is not a Redis address: write "
+        "redis://host:6379/0, rediss:// for TLS, or unix:///path/to/redis.sock."
+    )
 # How long a signed-in request's session may be answered from Redis (sessions.cache)
 # without reading its row. Revokes reach every process at once regardless; this
 # bounds how long one could be missed if Redis was unreachable when it happened.
@@ -317,7 +322,7 @@ SESSION_ACTIVITY_WRITE_SECONDS = envint("SESSION_ACTIVITY_WRITE_SECONDS", 60, mi
 # The expiry banner appears this many minutes before a session's closer deadline.
 SESSION_WARNING_MINUTES = envint("SESSION_WARNING_MINUTES", 5, minimum=1)
 # Ended sessions stay listable this long for investigation, then purge_sessions deletes them.
-SESSION_RETENTION_DAYS = envint("SESSION_RETENTION_DAYS", 30, minimum=1)
+SESSION_RETENTION_DAYS = envint("SESSION_RETENTION_DAYS", 30, minimum=1, maximum=36_500)
 
 # API tokens
 # Empty: derived from SECRET_KEY (see sessions.tokens), so no second secret to manage.
@@ -488,5 +493,10 @@ LOGGING = {
             "log_format": envchoice("LOG_FORMAT", "plain", ("plain", "json")),
         }
     },
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice(
+            "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+        ).upper(),
+    },
 }

@@ -63,3 +63,22 @@ def test_a_mail_port_no_server_can_listen_on_is_refused_when_the_portal_starts()
 
     assert loaded.returncode != 0
     assert "EMAIL_PORT=65536 is above its maximum of 65535." in loaded.stderr
+
+
+def test_a_log_level_is_read_in_any_case_and_an_unknown_one_is_refused_by_name():
+    read = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="warning")
+    unknown = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="LOUD")
+
+    assert json.loads(read.stdout)["LOGGING"]["root"]["level"] == "WARNING"
+    assert unknown.returncode != 0
+    assert "LOG_LEVEL='loud' is not known: set it to debug or info or warning" in unknown.stderr
+
+
+def test_a_redis_url_that_is_no_redis_address_is_refused_without_its_password():
+    loaded = run_python(
+        "-c", DUMP % ["REDIS_URL"], REDIS_URL="http://:hunter2-secret@cache.example:6379/0"
+    )
+
+    assert loaded.returncode != 0
+    assert "REDIS_URL=http://… is not a Redis address: write redis://host:6379/0" in loaded.stderr
+    assert "hunter2-secret" not in loaded.stderr

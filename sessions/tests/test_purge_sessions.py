@@ -189,11 +189,6 @@ def test_batches_delete_every_row_when_there_are_more_than_one_batch_holds(alice
     assert list(Session.objects.values_list("user__username", flat=True)) == ["bob"]
 
 
-def test_a_batch_size_below_one_is_refused(alice):
-    with pytest.raises(CommandError, match="give a whole number, like 1000"):
-        purge_sessions("--batch-size=0")
-
-
 def test_a_sign_in_record_outlives_its_purged_session(alice):
     with time_machine.travel(START, tick=False) as traveller:
         row = ended_session(alice)
@@ -230,3 +225,16 @@ def test_a_retention_below_one_day_stops_start_up():
 
     assert result.returncode != 0
     assert "SESSION_RETENTION_DAYS=0 is below its minimum of 1." in result.stderr
+
+
+def test_a_retention_of_more_than_a_hundred_years_stops_start_up():
+    result = run_python("manage.py", "check", SESSION_RETENTION_DAYS="99999999999")
+
+    assert result.returncode != 0
+    assert "SESSION_RETENTION_DAYS=99999999999 is above its maximum of 36500." in result.stderr
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "abc", "100001", str(2**63)])
+def test_a_batch_size_out_of_range_is_refused_naming_the_range(size):
+    with pytest.raises(CommandError, match="give a whole number from 1 to 100000"):
+        call_command("purge_sessions", "--batch-size", size)
