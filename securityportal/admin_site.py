@@ -14,11 +14,12 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -76,6 +77,20 @@ class PortalAdminSite(admin.AdminSite):
         }
         request.current_app = self.name
         return TemplateResponse(request, "admin/reauth.html", context)
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        # Django takes the named field for the forward side of a relation: a reverse
+        # one (model_name=account&field_name=users) ended in a server error. Only a
+        # field a form can hold is looked up; anything else is refused as Django
+        # refuses a field that does not exist.
+        try:
+            model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            field = model._meta.get_field(request.GET["field_name"])
+        except (KeyError, LookupError, FieldDoesNotExist):
+            raise PermissionDenied from None
+        if not (field.is_relation and field.concrete):
+            raise PermissionDenied
+        return super().autocomplete_view(request)
 
     @method_decorator(never_cache)
     @login_not_required

@@ -131,7 +131,7 @@ def end_sessions_if_access_ends(
 _LIVE_FOR_USER = CompiledQuery(
     Session,
     lambda user_id, now: (
-        Session.objects.filter(user_id=user_id).live(now).order_by("-last_seen_at")
+        Session.objects.filter(user_id=user_id).live(now).order_by("-last_seen_at", "-id")
     ),
     user_id=("user", SENTINEL_ID),
     now=("expire_date", SENTINEL_TIME),

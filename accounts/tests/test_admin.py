@@ -356,6 +356,24 @@ def test_a_group_action_on_a_row_id_no_group_can_have_is_refused(root, selected)
     assert Group.objects.filter(pk=group.pk).exists()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"app_label": "accounts", "model_name": "account", "field_name": "users"},
+        {"app_label": "accounts", "model_name": "user", "field_name": "username"},
+        {"app_label": "accounts", "model_name": "user", "field_name": "nothing"},
+        {"app_label": "nothing", "model_name": "user", "field_name": "account"},
+        {"model_name": "user", "field_name": "account"},
+    ],
+    ids=["reverse-relation", "not-a-relation", "no-such-field", "no-such-app", "no-app"],
+)
+def test_an_autocomplete_for_a_field_no_form_holds_is_refused(alice, root, query):
+    for user in (alice, root):
+        response = browser_for(user).get("/admin/autocomplete/", {**query, "term": "a"})
+
+        assert response.status_code == 403
+
+
 def test_an_autocomplete_search_of_more_than_twenty_words_is_refused(alice):
     response = browser_for(alice).get(
         "/admin/autocomplete/",

@@ -354,12 +354,25 @@ def test_past_the_count_cap_the_copy_gives_lower_bounds(alice, bob, monkeypatch)
     assert "Sign out everyone except me" in content
 
 
+def test_past_the_count_cap_one_person_is_one_person(alice, monkeypatch):
+    owner = browser_for(alice)
+    browser_for(alice, SAFARI_IPHONE)
+    browser_for(alice, FIREFOX_WINDOWS)
+    monkeypatch.setattr(signed_in, "COUNT_CAP", 2)
+
+    content = owner.get(PAGE).content.decode()
+
+    assert "At least 1 person is signed in, with 2 or more sessions." in content
+
+
 def test_sign_out_everyone_except_me_is_hidden_when_only_the_owner_is_signed_in(alice):
     content = browser_for(alice).get(PAGE).content.decode()
 
     assert "1 person is signed in, with 1 session." in content
     assert "Sign out everyone except me" not in content
     assert "Sign out everyone, including me" in content
+    # Not "all 1 session".
+    assert "This ends 1 session in Acme, yours on this device too." in content
 
 
 def test_the_two_dialogs_say_what_each_scope_ends(alice, bob):
