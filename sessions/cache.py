@@ -24,8 +24,10 @@ entry: a session the entry shows past a limit (its last activity may still be
 behind another process's write) is decided by the row, which also ends it.
 
 When Redis cannot be reached, requests read the row, as they do without a cache.
-An invalidation that cannot be written is logged; a process that still reaches
-Redis could then accept that session until its entry expires."""
+An invalidation that cannot be written (a Redis that is full refuses writes) deletes
+the generations instead, which makes every entry of those sessions a miss; one that
+can neither be written nor deleted is logged, and a process that still reaches Redis
+could then accept that session until its entry expires."""
 
 import logging
 import secrets
@@ -250,6 +252,17 @@ def forget(sessions: Iterable[tuple[Any, str | None]]) -> None:
         transaction.on_commit(lambda: _new_generations(keys), robust=True)
 
 
+def forget_row(pk: Any, *known: str | None) -> None:
+    """Invalidate session ``pk``'s entries under the key hashes the caller read
+    (``known``) and under the one its row holds now. Another request may have rotated
+    the cookie's key since the caller read the row (a re-authentication in another
+    tab), and that browser's entry is then under the new key's hash."""
+    if not enabled():
+        return
+    current = Session.objects.filter(pk=pk).values_list("key_hash", flat=True).first()
+    forget([(pk, key_hash) for key_hash in dict.fromkeys((*known, current))])
+
+
 def _generation_seconds() -> int:
     # Longer than an entry lives, so that an entry is not dropped with its generation.
     return 2 * settings.SESSION_CACHE_SECONDS
@@ -262,8 +275,19 @@ def _new_generations(keys: list[str]) -> None:
             batch = keys[start : start + WRITE_BATCH]
             caches[ALIAS].set_many({key: secrets.token_hex(8) for key in batch}, timeout=timeout)
     except CACHE_ERRORS as error:
-        # Nothing more can be done from here: processes that still reach Redis may
-        # accept these sessions until their entries expire (SESSION_CACHE_SECONDS).
-        logger.error(
-            "Session cache unreachable: %d cached sessions not invalidated (%s)", len(keys), error
-        )
+        # A Redis that refuses writes (full, with noeviction) still takes deletes, and
+        # an entry without its generation is a miss in every process (a late fill
+        # carries the old generation, which is gone, and cannot create a new one
+        # while writes are refused).
+        try:
+            caches[ALIAS].delete_many(keys)
+        except CACHE_ERRORS:
+            # Nothing more can be done from here: processes that still reach Redis
+            # may accept these sessions until their entries expire
+            # (SESSION_CACHE_SECONDS). This one reads the database for a while.
+            _unreachable(error)
+            logger.error(
+                "Session cache unreachable: %d cached sessions not invalidated (%s)",
+                len(keys),
+                error,
+            )

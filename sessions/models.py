@@ -178,9 +178,8 @@ class Session(ClientColumns, AbstractBaseSession):
         ended = Session.objects.filter(pk=self.pk)._mark_ended(reason=reason, now=now)
         if ended:
             self.revoked_at, self.revoked_reason, self.session_data = now, reason, ""
-            if session_cache.enabled():
-                # Every process refuses it on its next request, not when its entry expires.
-                session_cache.forget([(self.pk, self.key_hash)])
+            # Every process refuses it on its next request, not when its entry expires.
+            session_cache.forget_row(self.pk, self.key_hash)
         return bool(ended)
 
     @transaction.atomic

@@ -156,7 +156,7 @@ class SessionStore(SessionBase):
             Session.objects.filter(pk=self.row.pk, revoked_at__isnull=True).update(
                 session_data=encoded
             )
-            session_cache.forget([(self.row.pk, self.row.key_hash)])
+            session_cache.forget_row(self.row.pk, self.row.key_hash)
         self._written_data = encoded
 
     def delete(self, session_key: str | None = None) -> None:
@@ -189,9 +189,10 @@ class SessionStore(SessionBase):
             # stops matching anything, while the row stays the same session.
             new_key = self._get_new_session_key()
             new_hash = sha256_hex(new_key)
+            # The old cookie is refused by every process from now on, cached or not
+            # (the key the row holds is read first: another request may have rotated it).
+            session_cache.forget_row(self.row.pk, self.row.key_hash)
             Session.objects.filter(pk=self.row.pk).update(key_hash=new_hash)
-            # The old cookie is refused by every process from now on, cached or not.
-            session_cache.forget([(self.row.pk, self.row.key_hash)])
             self.row.key_hash = new_hash
             self._session_key = new_key
             self.modified = True

@@ -8,8 +8,10 @@ import os
 from datetime import timedelta
 
 import pytest
+import redis
 import time_machine
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +23,7 @@ from sessions import cache as session_cache
 from sessions.digest import sha256_hex
 from sessions.lifecycle import Scope, revoke_account_sessions, revoke_other_sessions
 from sessions.models import RevokedReason, Session
+from sessions.store import SessionStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -230,6 +233,49 @@ def test_a_row_read_before_a_revoke_cannot_be_cached_after_it(alice, session_cac
     session_cache.fill(ticket, stale)
 
     assert session_cache.read(session_cache.BROWSER, key_hash)[0] is None
+    assert_refused(browser, "/session/status/")
+
+
+def test_a_revoke_that_read_the_row_before_its_key_was_rotated_reaches_the_new_cookie(
+    alice, session_cache_on
+):
+    browser = cached_browser(alice)
+    # A revoke reads the row (the cookie's key as it was)...
+    stale = row_of(browser)
+    # ...meanwhile another tab re-authenticates: the key is rotated, and the browser's
+    # next request is cached under the new one...
+    store = SessionStore(cookie_key(browser))
+    store.load()
+    store.cycle_key()
+    store.save()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    assert statements(browser, "/session/status/")[0] == 200
+    assert statements(browser, "/session/status/") == (200, [])
+
+    # ...and then the revoke commits.
+    stale.revoke(reason=RevokedReason.USER, actor=alice)
+
+    assert_refused(browser, "/session/status/")
+
+
+def test_a_redis_that_refuses_writes_still_has_its_revoked_sessions_refused(
+    alice, session_cache_on, monkeypatch
+):
+    browser = cached_browser(alice)
+    row = row_of(browser)
+    # Full, with noeviction: Redis answers reads and deletes, and refuses writes.
+    full = redis.exceptions.ResponseError(
+        "OOM command not allowed when used memory > 'maxmemory'."
+    )
+
+    def refuse(*args, **kwargs):
+        raise full
+
+    for write in ("set", "set_many", "add"):
+        monkeypatch.setattr(type(caches[session_cache.ALIAS]), write, refuse)
+
+    row.revoke(reason=RevokedReason.USER, actor=alice)
+
     assert_refused(browser, "/session/status/")
 
 
