@@ -1,5 +1,7 @@
 """The Password card in a real browser: show/hide, hints while typing, and the change."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -78,12 +80,24 @@ def test_show_reveals_a_password_and_hide_masks_it_again(chromium, live_server, 
     card = laptop.get_by_role("region", name="Password")
     current = card.get_by_label("Current password")
 
-    reveal = card.locator("[aria-controls=id_old_password]")
-    expect(reveal).to_have_text("Show")
+    # Each toggle is named after its field, and says what a press will do.
+    reveal = card.get_by_role("button", name="Show current password")
+    expect(card.get_by_role("button", name="Show new password")).to_be_visible()
     reveal.click()
     expect(current).to_have_attribute("type", "text")
-    expect(reveal).to_have_text("Hide")
-    expect(reveal).to_have_attribute("aria-pressed", "true")
-    reveal.click()
+    hide = card.get_by_role("button", name="Hide current password")
+    expect(hide).to_be_visible()
+    expect(hide).not_to_have_attribute("aria-pressed", re.compile(".*"))
+    hide.click()
     expect(current).to_have_attribute("type", "password")
-    expect(reveal).to_have_attribute("aria-pressed", "false")
+    expect(card.get_by_role("button", name="Show current password")).to_be_visible()
+
+
+def test_the_length_hint_counts_characters_as_the_server_does(chromium, live_server, alice):
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    card = laptop.get_by_role("region", name="Password")
+
+    # Six emoji are six characters to the server, twelve UTF-16 units to JavaScript.
+    card.get_by_label("New password", exact=True).fill("\U0001f512" * 6)
+
+    expect(card.locator("[data-hint-for=new_password1]")).to_have_text("6 more characters needed.")

@@ -2,8 +2,10 @@
 relative times that keep up."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from audit.models import LoginEvent
@@ -65,3 +67,53 @@ def test_activity_times_move_on_without_a_reload_in_rows_loaded_later_too(
     expect(times.first).to_have_text(re.compile(r"^5\xa0minutes ago$"))
     expect(times.last).to_have_text(re.compile(r"^5\xa0minutes ago$"))
     assert laptop.evaluate("window.stillThisPage") is True
+
+
+def test_relative_times_count_on_the_servers_clock_not_the_devices(chromium, live_server, alice):
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    # This device's clock is three minutes behind the server's.
+    laptop.clock.install(time=timezone.now() - timedelta(minutes=3))
+    laptop.reload()
+    newest = laptop.get_by_role("region", name="Recent activity").locator(".activity-row time")
+
+    laptop.clock.fast_forward("00:30")
+
+    expect(newest.first).to_have_text(re.compile(r"^(\d+\xa0seconds|a minute) ago$"))
+
+
+def test_a_time_four_weeks_old_or_more_keeps_the_servers_words(chromium, live_server, alice):
+    event = LoginEvent.objects.create(
+        user=alice, username="alice", channel="api", success=True, device="backup-job"
+    )
+    # 180 days: whatever the date, Django's calendar months and 30-day ones word it
+    # differently.
+    LoginEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(days=180))
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    laptop.clock.install()
+    laptop.reload()
+    oldest = (
+        laptop.get_by_role("region", name="Recent activity").locator(".activity-row time").last
+    )
+    said = oldest.inner_text()
+
+    laptop.clock.fast_forward("01:00")
+
+    # Django counts months by the calendar: the page's own wording stays rather than
+    # be rewritten with 30-day months.
+    expect(oldest).to_have_text(said)
+
+
+def test_load_more_that_fails_says_so_and_can_be_tried_again(chromium, live_server, alice):
+    for _ in range(12):
+        LoginEvent.objects.create(
+            user=alice, username="alice", channel="api", success=True, device="backup-job"
+        )
+    laptop = sign_in_page(chromium, live_server.url, "alice")
+    laptop.route(re.compile(r".*/settings/security/activity/\?after=.*"), lambda r: r.abort())
+    card = laptop.get_by_role("region", name="Recent activity")
+
+    card.get_by_role("link", name="Load more").click()
+
+    expect(laptop.locator("#toasts")).to_contain_text("The older sign-ins were not loaded.")
+    expect(card.get_by_role("link", name="Load more")).to_be_visible()
+    expect(card.locator(".activity-row")).to_have_count(10)

@@ -85,3 +85,22 @@ def test_stay_signed_in_without_a_network_says_so_and_keeps_the_banner(
     expect(toasts(page)).to_contain_text("Your session was not extended.")
     expect(toasts(page)).to_contain_text("could not be reached")
     expect(page.get_by_role("button", name="Stay signed in")).to_be_enabled()
+
+
+def test_a_toast_stays_while_its_close_button_has_focus(chromium, live_server, alice):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    page.clock.install()
+    page.reload()
+    near_the_idle_deadline(page, alice)
+    page.get_by_role("button", name="Stay signed in").click()
+    toast = toasts(page).locator(".toast")
+    expect(toast).to_have_count(1)
+
+    toast.get_by_role("button", name="Dismiss message").focus()
+    page.clock.fast_forward("00:20")
+
+    # Not taken from under the keyboard; once focus leaves, it goes in its time.
+    expect(toast).to_have_count(1)
+    page.locator("#main").focus()
+    page.clock.fast_forward("00:20")
+    expect(toast).to_have_count(0)

@@ -212,3 +212,39 @@ def test_the_banner_fits_a_phone_screen(chromium, live_server, alice, scheme, de
     assert overflow is False
     ARTIFACTS.mkdir(exist_ok=True)
     banner(page).screenshot(path=ARTIFACTS / f"banner-{deadline}-375-{scheme}.png")
+
+
+# Storage that is blocked (cookies and site data off) throws on every use of it.
+STORAGE_BLOCKED = """
+Object.defineProperty(window, "localStorage", {
+  get() { throw new DOMException("The operation is insecure.", "SecurityError"); },
+});
+"""
+# Storage that is full: reads work (an older dismissal is still there), writes throw.
+STORAGE_FULL_WITH_AN_OLD_DISMISSAL = """
+localStorage.setItem("session-banner:dismissed", "2000-01-01T00:00:00+00:00");
+Storage.prototype.setItem = function () {
+  throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+};
+"""
+
+
+@pytest.mark.parametrize("storage", [STORAGE_BLOCKED, STORAGE_FULL_WITH_AN_OLD_DISMISSAL])
+def test_dismiss_works_in_every_tab_when_storage_cannot_be_written(
+    chromium, live_server, alice, storage
+):
+    first = sign_in_page(chromium, live_server.url, "alice")
+    first.context.add_init_script(storage)
+    idle_deadline_in(alice, timedelta(minutes=3))
+    first.reload()
+    second = first.context.new_page()
+    second.goto(f"{live_server.url}/settings/security/")
+    expect(second.get_by_text(IDLE_TEXT)).to_be_visible()
+
+    first.get_by_role("button", name="Dismiss").focus()
+    first.keyboard.press("Enter")
+
+    expect(banner(first)).to_have_attribute("hidden", "")
+    expect(banner(second)).to_have_attribute("hidden", "")
+    # The keyboard is not left on a hidden button.
+    assert first.evaluate("document.activeElement.id") == "main"

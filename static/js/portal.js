@@ -100,8 +100,9 @@ document.addEventListener("click", (event) => {
   const input = document.getElementById(button.dataset.reveal);
   const showing = input.type === "text";
   input.type = showing ? "password" : "text";
-  button.textContent = showing ? "Show" : "Hide";
-  button.setAttribute("aria-pressed", String(!showing));
+  // The name says what a press does ("Hide current password"); no aria-pressed
+  // beside it, which would say it twice ("Hide …, pressed").
+  button.querySelector("[data-reveal-verb]").textContent = showing ? "Show" : "Hide";
 });
 
 // Hints while typing a new password; the server checks again, with every rule.
@@ -116,7 +117,9 @@ document.addEventListener("input", (event) => {
   const lengthHint = form.querySelector("[data-hint-for=new_password1]");
   const matchHint = form.querySelector("[data-hint-for=new_password2]");
   if (fresh && lengthHint) {
-    const missing = MIN_LENGTH - fresh.value.length;
+    // Characters as the server counts them (code points): an emoji is one, though
+    // JavaScript's length counts it as two.
+    const missing = MIN_LENGTH - Array.from(fresh.value).length;
     lengthHint.textContent =
       fresh.value && missing > 0 ? `${missing} more character${missing === 1 ? "" : "s"} needed.` : "";
   }
@@ -189,7 +192,14 @@ function showToast(message, level) {
   region.append(toast);
   // An error stays until dismissed: one that vanished might never have been read.
   if (level !== "error") {
-    window.setTimeout(() => toast.remove(), TOAST_SECONDS * 1000);
+    window.setTimeout(function removeUnlessInUse() {
+      // Not from under the keyboard or the pointer of someone reading or closing it.
+      if (toast.matches(":focus-within, :hover")) {
+        window.setTimeout(removeUnlessInUse, TOAST_SECONDS * 1000);
+      } else {
+        toast.remove();
+      }
+    }, TOAST_SECONDS * 1000);
   }
 }
 
@@ -221,11 +231,13 @@ function whyItFailed(event) {
 
 function actionFailed(event) {
   const config = event.detail.requestConfig;
-  // Only actions: a poll (the expiry banner's) that fails tries again by itself.
-  if (!config || config.verb === "get") {
+  const source = event.detail.elt;
+  const asked = source.matches && source.matches("[data-more-rows]");
+  // Only what a person asked for: a poll (the expiry banner's) or a refresh that
+  // fails tries again by itself.
+  if (!config || (config.verb === "get" && !asked)) {
     return;
   }
-  const source = event.detail.elt;
   const target = event.detail.target;
   const region =
     (target && target.closest && target.closest("[data-refresh-url]")) ||
@@ -233,6 +245,9 @@ function actionFailed(event) {
   const said = source.closest && source.closest("[data-failure]");
   const what = (said || region || { dataset: {} }).dataset.failure || "That did not go through.";
   showToast(`${what} ${whyItFailed(event)}`, "error");
+  if (asked) {
+    return; // rows not brought changed nothing; the link is there to try again
+  }
   // A modal dialog left open would keep the rest of the page out of reach of focus.
   closeDialogOf(event);
   focusHomeIfLost(focusHomes.get(event.detail.xhr));
@@ -275,23 +290,25 @@ document.addEventListener("htmx:afterSwap", (event) => focusHomeIfLost(focusHome
 
 // Relative times ("3 minutes ago") keep up without a reload; the server's text is
 // what a page without JavaScript shows. Worded as Django's naturaltime words them.
+// Weeks at most: Django counts months and years by the calendar, and a time four
+// weeks old or more keeps the server's words (REWRITE_SECONDS).
 const TIME_UNITS = [
-  ["year", 365 * 86400],
-  ["month", 30 * 86400],
   ["week", 7 * 86400],
   ["day", 86400],
   ["hour", 3600],
   ["minute", 60],
 ];
+const REWRITE_SECONDS = 28 * 86400;
 
 function count(number, unit) {
   return `${number}\u00a0${unit}${number === 1 ? "" : "s"}`;
 }
 
 function naturalTime(date, now) {
-  const delta = Math.round((now - date) / 1000);
-  const seconds = Math.abs(delta);
-  const suffix = delta >= 0 ? " ago" : " from now";
+  // Every rewritten time is in the past; a clock a little behind the server's must
+  // not turn one into "from now".
+  const seconds = Math.max(0, Math.round((now - date) / 1000));
+  const suffix = " ago";
   if (seconds < 1) {
     return "now";
   }
@@ -321,11 +338,15 @@ function naturalTime(date, now) {
 }
 
 const RELATIVE_TIME_SECONDS = 30;
+// How far this device's clock is behind (or ahead of) the server's, from the moment
+// the server wrote the page: relative times are counted on the server's clock.
+const SERVER_TIME = Number(document.body.dataset.serverTime);
+const CLOCK_SKEW = Number.isFinite(SERVER_TIME) ? SERVER_TIME * 1000 - Date.now() : 0;
 function refreshRelativeTimes() {
-  const now = Date.now();
+  const now = Date.now() + CLOCK_SKEW;
   document.querySelectorAll("time[datetime][data-relative]").forEach((time) => {
     const date = Date.parse(time.getAttribute("datetime"));
-    if (!Number.isNaN(date)) {
+    if (!Number.isNaN(date) && now - date < REWRITE_SECONDS * 1000) {
       time.textContent = naturalTime(date, now);
     }
   });

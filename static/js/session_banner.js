@@ -44,7 +44,8 @@
     banner.querySelectorAll("[data-session-banner-dismiss]").forEach((button) => {
       button.hidden = false;
     });
-    banner.hidden = banner.dataset.deadline === (read(DISMISSED_KEY) || dismissedHere);
+    // Either will do: storage may hold an older deadline that a failed write left.
+    banner.hidden = [read(DISMISSED_KEY), dismissedHere].includes(banner.dataset.deadline);
     const announcer = document.getElementById("session-banner-announcer");
     if (banner.hidden && announcer) {
       // A dismissed warning is not left for a screen reader to find, going stale.
@@ -81,18 +82,24 @@
     }
   }
 
-  function tell(message) {
+  // A message names its deadline: a tab that cannot read storage still learns which
+  // deadline was dismissed.
+  function tell(message, deadline) {
     if (channel) {
-      channel.postMessage(message);
+      channel.postMessage({ message, deadline });
     } else {
-      write(MESSAGE_KEY, JSON.stringify({ message, at: Date.now() }));
+      write(MESSAGE_KEY, JSON.stringify({ message, deadline, at: Date.now() }));
     }
   }
 
-  function hear(message) {
-    if (message === "kept-alive") {
+  function hear(said) {
+    if (!said) {
+      return;
+    }
+    if (said.message === "kept-alive") {
       refresh();
-    } else if (message === "dismissed") {
+    } else if (said.message === "dismissed") {
+      dismissedHere = said.deadline || dismissedHere;
       apply();
     }
   }
@@ -105,7 +112,7 @@
       apply();
     } else if (event.key === MESSAGE_KEY && event.newValue) {
       try {
-        hear(JSON.parse(event.newValue).message);
+        hear(JSON.parse(event.newValue));
       } catch {
         // not ours
       }
@@ -118,7 +125,11 @@
   // never moved otherwise: a poll must not pull the user away from their work.
   let focusWasInBanner = false;
   function keepFocusInReach() {
-    if (focusWasInBanner && (document.activeElement === document.body || !document.activeElement)) {
+    const active = document.activeElement;
+    const banner = slot();
+    // A control just hidden with the banner may still report focus, out of reach.
+    const lost = !active || active === document.body || (banner && banner.hidden && banner.contains(active));
+    if (focusWasInBanner && lost) {
       const main = document.getElementById("main");
       if (main) {
         main.setAttribute("tabindex", "-1");
@@ -146,7 +157,7 @@
     keepFocusInReach();
     const source = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (source && source.matches && source.matches("[data-session-keepalive]")) {
-      tell("kept-alive");
+      tell("kept-alive", null);
     }
   });
 
@@ -161,7 +172,7 @@
     write(DISMISSED_KEY, banner.dataset.deadline || "");
     apply();
     keepFocusInReach();
-    tell("dismissed");
+    tell("dismissed", dismissedHere);
   });
 
   apply();
