@@ -213,10 +213,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
-if REDIS_URL and REDIS_URL.partition("://")[0] not in ("redis", "rediss", "unix"):
+_REDIS_SCHEME, _REDIS_SEPARATOR, _ = REDIS_URL.partition("://")
+if REDIS_URL and (not _REDIS_SEPARATOR or _REDIS_SCHEME not in ("redis", "rediss", "unix")):
+    # Only the scheme is repeated: the rest of the URL may hold a password.
+    found = f"{_REDIS_SCHEME}://…" if _REDIS_SEPARATOR else "a URL without a scheme"
     raise ImproperlyConfigured(
-        f"REDIS_URL={REDIS_URL.partition('://')[0]}://… is not a Redis address: write "
-        "redis://host:6379/0, rediss:// for TLS, or unix:///path/to/redis.sock."
+        f"REDIS_URL={found} is not a Redis address: write redis://host:6379/0, "
+        "rediss:// for TLS, or unix:///path/to/redis.sock."
     )
 # How long a signed-in request's session may be answered from Redis (sessions.cache)
 # without reading its row. Revokes reach every process at once regardless; this
@@ -496,7 +499,10 @@ LOGGING = {
     "root": {
         "handlers": ["console"],
         "level": envchoice(
-            "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+            "LOG_LEVEL",
+            "info",
+            # With Python's own spellings of two of them, which it accepts too.
+            ("debug", "info", "warning", "warn", "error", "critical", "fatal"),
         ).upper(),
     },
 }

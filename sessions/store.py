@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.core import signing
+from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -190,9 +191,12 @@ class SessionStore(SessionBase):
             new_key = self._get_new_session_key()
             new_hash = sha256_hex(new_key)
             # The old cookie is refused by every process from now on, cached or not
-            # (the key the row holds is read first: another request may have rotated it).
-            session_cache.forget_row(self.row.pk, self.row.key_hash)
-            Session.objects.filter(pk=self.row.pk).update(key_hash=new_hash)
+            # (the key the row holds is read first: another request may have rotated
+            # it). In one transaction, so that the invalidation is written after the
+            # new key: a request with the old cookie in between cannot cache it anew.
+            with transaction.atomic():
+                session_cache.forget_row(self.row.pk, self.row.key_hash)
+                Session.objects.filter(pk=self.row.pk).update(key_hash=new_hash)
             self.row.key_hash = new_hash
             self._session_key = new_key
             self.modified = True

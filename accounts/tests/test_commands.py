@@ -303,6 +303,15 @@ def test_seed_demo_where_a_demo_name_is_taken_says_so_and_leaves_the_database_al
     assert User.objects.count() == 1
 
 
+def test_asked_for_new_demo_passwords_where_a_demo_name_is_taken_it_fails(db, portal_password):
+    create_account("Other", owner="owner", email="boss@other.example")
+
+    with pytest.raises(CommandError, match="A user named 'owner' already exists"):
+        call_command("seed_demo", "--reset-passwords", stdout=StringIO())
+
+    assert User.objects.count() == 1
+
+
 def test_seed_demo_finds_the_demo_account_whatever_its_case(db, portal_password):
     create_account("demo", owner="dana", email="dana@demo.example")
     out = StringIO()

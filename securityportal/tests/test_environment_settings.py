@@ -3,6 +3,8 @@
 
 import json
 
+import pytest
+
 from conftest import run_python
 
 DUMP = """
@@ -66,19 +68,27 @@ def test_a_mail_port_no_server_can_listen_on_is_refused_when_the_portal_starts()
 
 
 def test_a_log_level_is_read_in_any_case_and_an_unknown_one_is_refused_by_name():
-    read = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="warning")
+    read = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="Warning")
+    pythons_own = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="WARN")
     unknown = run_python("-c", DUMP % ["LOGGING"], LOG_LEVEL="LOUD")
 
     assert json.loads(read.stdout)["LOGGING"]["root"]["level"] == "WARNING"
+    assert json.loads(pythons_own.stdout)["LOGGING"]["root"]["level"] == "WARN"
     assert unknown.returncode != 0
     assert "LOG_LEVEL='loud' is not known: set it to debug or info or warning" in unknown.stderr
 
 
-def test_a_redis_url_that_is_no_redis_address_is_refused_without_its_password():
-    loaded = run_python(
-        "-c", DUMP % ["REDIS_URL"], REDIS_URL="http://:hunter2-secret@cache.example:6379/0"
-    )
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://:hunter2-secret@cache.example:6379/0", "REDIS_URL=http://… is not"),
+        (":hunter2-secret@cache.example:6379/0", "REDIS_URL=a URL without a scheme is not"),
+    ],
+)
+def test_a_redis_url_that_is_no_redis_address_is_refused_without_its_password(url, said):
+    loaded = run_python("-c", DUMP % ["REDIS_URL"], REDIS_URL=url)
 
     assert loaded.returncode != 0
-    assert "REDIS_URL=http://… is not a Redis address: write redis://host:6379/0" in loaded.stderr
+    assert said in loaded.stderr
+    assert "a Redis address: write redis://host:6379/0" in loaded.stderr
     assert "hunter2-secret" not in loaded.stderr

@@ -248,3 +248,16 @@ def test_dismiss_works_in_every_tab_when_storage_cannot_be_written(
     expect(banner(second)).to_have_attribute("hidden", "")
     # The keyboard is not left on a hidden button.
     assert first.evaluate("document.activeElement.id") == "main"
+
+
+def test_a_tab_still_on_the_previous_page_version_is_heard(chromium, live_server, alice):
+    page = sign_in_page(chromium, live_server.url, "alice")
+    idle_deadline_in(alice, timedelta(minutes=3))
+    # The page's clock stands still: its own scheduled poll does not come.
+    page.clock.install()
+    page.reload()
+    expect(page.get_by_text(IDLE_TEXT)).to_be_visible()
+
+    # Pages served before this version said "kept-alive" as a bare string.
+    with page.expect_request(re.compile(r".*/session/status/$"), timeout=5_000):
+        page.evaluate('new BroadcastChannel("session-banner").postMessage("kept-alive")')

@@ -479,3 +479,32 @@ def test_a_session_cached_before_redis_went_down_is_read_from_the_database(
 
     assert status == 200
     assert len(queries) == 1
+
+
+def test_a_request_with_the_old_cookie_while_its_key_is_rotated_cannot_cache_it_anew(
+    alice, session_cache_on, monkeypatch
+):
+    browser = cached_browser(alice)
+    old_cookie = Client()
+    old_cookie.cookies[settings.SESSION_COOKIE_NAME] = cookie_key(browser)
+    forget_row = session_cache.forget_row
+
+    def and_meanwhile_the_old_cookie(pk, *known):
+        forget_row(pk, *known)
+        # A request with the old cookie lands between the invalidation and the new key.
+        old_cookie.get("/session/status/")
+
+    monkeypatch.setattr(session_cache, "forget_row", and_meanwhile_the_old_cookie)
+    changed = browser.post(
+        "/settings/security/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a new password nobody has guessed",
+            "new_password2": "a new password nobody has guessed",
+        },
+    )
+    monkeypatch.undo()
+
+    assert changed.status_code == 302
+    assert_refused(old_cookie, "/session/status/")
+    assert browser.get("/session/status/").status_code == 200

@@ -93,6 +93,9 @@
   }
 
   function hear(said) {
+    if (typeof said === "string") {
+      said = { message: said }; // from a tab still on the page before this version
+    }
     if (!said) {
       return;
     }

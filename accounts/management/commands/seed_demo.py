@@ -35,6 +35,11 @@ class Command(BaseCommand):
             try:
                 passwords = self._create_demo_account()
             except ValidationError as error:
+                if options["reset_passwords"]:
+                    # Asked for passwords by name: no passwords is a failure.
+                    raise CommandError(
+                        f"No demo account was made: {'; '.join(error.messages)}"
+                    ) from None
                 # A name the demo needs is another account's or user's on this database:
                 # said, and not fatal, so that make run still serves what is there.
                 self.stderr.write(
