@@ -339,9 +339,12 @@ function naturalTime(date, now) {
 
 const RELATIVE_TIME_SECONDS = 30;
 // How far this device's clock is behind (or ahead of) the server's, from the moment
-// the server wrote the page: relative times are counted on the server's clock.
+// the server wrote the page (to the second): relative times are counted on the
+// server's clock. Under two seconds it is the page's own travel time and the
+// second cut off, not a clock that is wrong, and left alone.
 const SERVER_TIME = Number(document.body.dataset.serverTime);
-const CLOCK_SKEW = Number.isFinite(SERVER_TIME) ? SERVER_TIME * 1000 - Date.now() : 0;
+const MEASURED_SKEW = Number.isFinite(SERVER_TIME) ? SERVER_TIME * 1000 - Date.now() : 0;
+const CLOCK_SKEW = Math.abs(MEASURED_SKEW) > 2000 ? MEASURED_SKEW : 0;
 function refreshRelativeTimes() {
   const now = Date.now() + CLOCK_SKEW;
   document.querySelectorAll("time[datetime][data-relative]").forEach((time) => {
