@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, override_settings
 
 from accounts.models import Account, User
@@ -412,3 +413,18 @@ def serious_accessibility_violations(page) -> list[str]:
         for found in violations
         if found["impact"] in SERIOUS
     ]
+
+
+def once_someone_waits_for_a_row_lock(go_on: threading.Event) -> None:
+    """Set ``go_on`` as soon as a transaction of this database waits on a lock."""
+    deadline = time.monotonic() + 30
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+        assert time.monotonic() < deadline
+    go_on.set()

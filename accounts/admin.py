@@ -11,6 +11,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import roles
 from accounts.admin_scope import AccountScopedAdmin, CheckedInputAdmin
@@ -153,7 +154,9 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
         before = access_of(obj) if change else None
         if change:
             # Before the save, which would end them too, but without saying who did.
-            end_sessions_if_access_ends(user=obj, actor=request.user, ip=client_ip(request))
+            end_sessions_if_access_ends(
+                user=obj, now=timezone.now(), actor=request.user, ip=client_ip(request)
+            )
         super().save_model(request, obj, form, change)
         if before is not None:
             record_access_change(

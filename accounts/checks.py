@@ -8,6 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 
 from securityportal.serving import worker_count
 
@@ -121,7 +126,11 @@ def secret_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     guessable one lets anyone forge them. Django's own check (security.W009, which
     this replaces) only warns; here it stops ``make serve``."""
     key = settings.SECRET_KEY
-    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+    if (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
         return [
             Error(
                 "DJANGO_SECRET_KEY is too short, too repetitive or Django's development "

@@ -62,6 +62,10 @@ def reauthenticate(request: HttpRequest, *, password: str) -> None:
         )
 
 
+# The id of the prompt that is a page of its own.
+PAGE_PROMPT_ID = "reauth"
+
+
 @dataclass
 class PasswordPrompt:
     """What a "Confirm it's you" page needs: the form (with its error after a wrong
@@ -79,12 +83,9 @@ class PasswordPrompt:
         return self.id == PAGE_PROMPT_ID
 
 
-PAGE_PROMPT_ID = "reauth"
-
-
 # An element id of our own pages, as htmx sends it in HX-Target; anything else (the
 # header is the client's to write) names no place, and the prompt takes the default.
-_PLACE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_ELEMENT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 
 def _swapped_prompt_id(request: HttpRequest) -> str | None:
@@ -93,7 +94,7 @@ def _swapped_prompt_id(request: HttpRequest) -> str | None:
     so neither's label or heading names the other's. None for a page of its own."""
     target = request.htmx.target if request.htmx else None
     # The page's own prompt, posted again with a wrong password, stays the page's.
-    if not target or target == PAGE_PROMPT_ID or not _PLACE.fullmatch(target):
+    if not target or target == PAGE_PROMPT_ID or not _ELEMENT_ID.fullmatch(target):
         return None
     # A prompt posted again (a wrong password) goes back into itself.
     return target if target.startswith("reauth-") else f"reauth-{target}"

@@ -33,6 +33,9 @@ COUNTERS = DEFAULT_CACHE_ALIAS
 
 BROWSER = "browser"
 API = "api"
+# The audit action of a wrong guess at one's own password from inside a session:
+# written by confirm_password, counted by lockout_from_trail.
+CONFIRM_FAILED = "password.confirm_failed"
 
 
 def _attempt(request: HttpRequest, identifier: str) -> lockout.Attempt:
@@ -72,7 +75,7 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     guesses = (
         AuditEvent.objects.filter(
             user=user,
-            action="password.confirm_failed",
+            action=CONFIRM_FAILED,
             ip=attempt.ip,
             created_at__gt=since,
             details__reason=SignInRefused.BAD_CREDENTIALS,
@@ -173,11 +176,11 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     return user
 
 
-def refuse_stale_sign_in(request: HttpRequest, *, identifier: str, channel: str) -> SignInRefused:
-    """The refusal for a sign-in whose password changed, or whose user was
-    deactivated, while the password was being checked (sessions.lifecycle's
-    CredentialsChanged): written to the trail and counted as a wrong password, which
-    the one presented now is. The caller answers with it."""
+def record_stale_sign_in(request: HttpRequest, *, identifier: str, channel: str) -> SignInRefused:
+    """Record a sign-in whose password changed, or whose user was deactivated, while
+    the password was being checked (sessions.lifecycle's CredentialsChanged): in the
+    trail and counted as a wrong password, which the one presented now is. Returns
+    the refusal to answer with."""
     refused = SignInRefused(SignInRefused.BAD_CREDENTIALS)
     _count(lockout.record_failure, _attempt(request, identifier))
     _record_refusal(request, identifier, channel, refused)
@@ -209,7 +212,7 @@ def confirm_password(request: HttpRequest, *, user: User, password: str, purpose
             raise SignInRefused(SignInRefused.BAD_CREDENTIALS)
     except SignInRefused as refused:
         events.record(
-            "password.confirm_failed",
+            CONFIRM_FAILED,
             user=user,
             actor=user,
             target=f"user:{user.pk}",

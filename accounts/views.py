@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.forms import ChangePasswordForm, SignInForm
 from accounts.passwords import change_password
-from accounts.signin import BROWSER, refuse_stale_sign_in
+from accounts.signin import BROWSER, record_stale_sign_in
 from audit.devices import remember_device
 from securityportal.client import client_ip
 from sessions.lifecycle import CredentialsChanged
@@ -92,7 +92,7 @@ class LoginView(auth_views.LoginView):
             # auth.login wrote, which the response would otherwise try to save.
             self.request.session.flush()
             self.request.user = AnonymousUser()
-            refuse_stale_sign_in(
+            record_stale_sign_in(
                 self.request, identifier=form.cleaned_data["username"], channel=BROWSER
             )
             form.add_error(None, form.get_invalid_login_error())

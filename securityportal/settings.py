@@ -216,9 +216,9 @@ REDIS_URL = envstr("REDIS_URL", "")
 _REDIS_SCHEME, _REDIS_SEPARATOR, _ = REDIS_URL.partition("://")
 if REDIS_URL and (not _REDIS_SEPARATOR or _REDIS_SCHEME not in ("redis", "rediss", "unix")):
     # Only the scheme is repeated: the rest of the URL may hold a password.
-    found = f"{_REDIS_SCHEME}://…" if _REDIS_SEPARATOR else "a URL without a scheme"
+    _found = f"{_REDIS_SCHEME}://…" if _REDIS_SEPARATOR else "a URL without a scheme"
     raise ImproperlyConfigured(
-        f"REDIS_URL={found} is not a Redis address: write redis://host:6379/0, "
+        f"REDIS_URL={_found} is not a Redis address: write redis://host:6379/0, "
         "rediss:// for TLS, or unix:///path/to/redis.sock."
     )
 # How long a signed-in request's session may be answered from Redis (sessions.cache)

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.lockout import SignInRefused, refusal_text
-from accounts.signin import API, refuse_stale_sign_in, sign_in, sign_in_rate_window
+from accounts.signin import API, record_stale_sign_in, sign_in, sign_in_rate_window
 from securityportal.api import (
     ApiView,
     BadRequest,
@@ -117,7 +117,7 @@ class LoginView(ApiView):
         except CredentialsChanged:
             # The password changed while it was being checked: it is no longer the
             # password, and the answer is a wrong password's.
-            stale = refuse_stale_sign_in(request, identifier=data["username"], channel=API)
+            stale = record_stale_sign_in(request, identifier=data["username"], channel=API)
             raise _refusal(stale) from None
         return Response(TokenPairOutput(pair).data)
 

@@ -74,7 +74,7 @@ def open_session(
 
 @transaction.atomic
 def end_sessions_if_access_ends(
-    *, user: User, actor: User | None = None, ip: str | None = None
+    *, user: User, now: datetime, actor: User | None = None, ip: str | None = None
 ) -> int:
     """End every session of ``user`` (reason ``admin``) if the change about to be
     saved deactivates them or moves them to another account; how many it ended.
@@ -109,7 +109,7 @@ def end_sessions_if_access_ends(
             .filter(pk=before["account_id"])
             .values_list("pk", flat=True)
         )
-    count = Session.objects.for_user(user).end(reason=RevokedReason.ADMIN)
+    count = Session.objects.for_user(user).end(reason=RevokedReason.ADMIN, now=now)
     if count:
         events.record(
             "session.revoked",

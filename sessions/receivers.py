@@ -131,4 +131,4 @@ def end_sessions_when_access_ends(
         return
     if update_fields is not None and not {"is_active", "account"} & set(update_fields):
         return
-    end_sessions_if_access_ends(user=instance)
+    end_sessions_if_access_ends(user=instance, now=timezone.now())

@@ -7,13 +7,13 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts import owners
 from accounts.models import Account, User
-from conftest import api_login
+from conftest import api_login, once_someone_waits_for_a_row_lock
 from sessions.lifecycle import end_sessions_if_access_ends
 from sessions.models import Session
-from sessions.tests.test_sign_in_races import once_someone_waits_for_a_row_lock
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +60,7 @@ def test_deactivating_an_owner_while_they_change_the_policy_waits_instead_of_dea
     def deactivate_alice() -> None:  # as the admin saves
         user = User.objects.get(pk=alice.pk)
         user.is_active = False
-        end_sessions_if_access_ends(user=user)
+        end_sessions_if_access_ends(user=user, now=timezone.now())
         user.save()
 
     policy = threading.Thread(target=in_a_thread, args=(change_the_policy,), name=APPLYING)

@@ -6,7 +6,6 @@ sign-in, in a thread of its own, inside the password check while the change
 commits, on PostgreSQL."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from accounts.models import Account, User
 from accounts.owners import update_session_policy
 from accounts.passwords import change_password
 from audit.models import LoginEvent
-from conftest import PASSWORD, PYTHON_CLIENT
+from conftest import PASSWORD, PYTHON_CLIENT, once_someone_waits_for_a_row_lock
 from sessions.models import Session
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -175,21 +174,6 @@ def test_a_policy_applied_now_reaches_a_sign_in_in_flight(alice, acme, monkeypat
     session = Session.objects.get(pk=sign_in.answer.json()["session"]["id"])
     assert session.idle_timeout == timedelta(minutes=5)
     assert session.expire_date - session.created_at == timedelta(minutes=60)
-
-
-def once_someone_waits_for_a_row_lock(go_on: threading.Event) -> None:
-    """Set ``go_on`` as soon as a transaction of this database waits on a lock."""
-    deadline = time.monotonic() + 30
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                break
-        assert time.monotonic() < deadline
-    go_on.set()
 
 
 def test_a_user_deactivated_while_their_sign_in_commits_keeps_no_session(alice):

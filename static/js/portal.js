@@ -33,17 +33,18 @@ function closeDialogOf(event) {
 document.addEventListener("htmx:beforeSwap", closeDialogOf);
 document.addEventListener("htmx:afterRequest", closeDialogOf);
 
+// Focus an element that is not a control (tabindex -1: reached by script, not by Tab).
+function focusElement(element) {
+  element.setAttribute("tabindex", "-1");
+  element.focus();
+}
+
 // After a swap, move focus to the new status line, so keyboard and screen-reader
 // users learn what happened instead of losing focus with the removed button; or,
 // when the swap brought a form back with errors, to its first field in error,
 // whose error is read with it (aria-describedby); or else to a warning the form
 // came back with (an error of the whole form, the policy's "will sign out N
 // sessions"), from which the next Tab reaches its buttons.
-// Focus an element that is not a control (tabindex -1: reached by script, not by Tab).
-function focusElement(element) {
-  element.setAttribute("tabindex", "-1");
-  element.focus();
-}
 document.addEventListener("htmx:afterSwap", (event) => {
   if (!event.target.querySelector) {
     return;
@@ -308,20 +309,19 @@ function naturalTime(date, now) {
   // Every rewritten time is in the past; a clock a little behind the server's must
   // not turn one into "from now".
   const seconds = Math.max(0, Math.round((now - date) / 1000));
-  const suffix = " ago";
   if (seconds < 1) {
     return "now";
   }
   if (seconds < 60) {
-    return (seconds === 1 ? "a second" : count(seconds, "second")) + suffix;
+    return (seconds === 1 ? "a second" : count(seconds, "second")) + " ago";
   }
   if (seconds < 3600) {
     const minutes = Math.floor(seconds / 60);
-    return (minutes === 1 ? "a minute" : count(minutes, "minute")) + suffix;
+    return (minutes === 1 ? "a minute" : count(minutes, "minute")) + " ago";
   }
   if (seconds < 86400) {
     const hours = Math.floor(seconds / 3600);
-    return (hours === 1 ? "an hour" : count(hours, "hour")) + suffix;
+    return (hours === 1 ? "an hour" : count(hours, "hour")) + " ago";
   }
   // Two adjacent units at most, as Django's timesince: "1 day, 2 hours".
   const index = TIME_UNITS.findIndex(([, size]) => seconds >= size);
@@ -334,7 +334,7 @@ function naturalTime(date, now) {
       parts.push(count(rest, next[0]));
     }
   }
-  return parts.join(", ") + suffix;
+  return parts.join(", ") + " ago";
 }
 
 const RELATIVE_TIME_SECONDS = 30;
