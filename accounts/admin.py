@@ -151,8 +151,9 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
             obj.account_id = request.user.account_id
             if not change:
                 obj.role = User.Role.MEMBER
-        before = access_of(obj) if change else None
+        before = None
         if change:
+            before = access_of(obj)
             # Before the save, which would end them too, but without saying who did.
             end_sessions_if_access_ends(
                 user=obj, now=timezone.now(), actor=request.user, ip=client_ip(request)

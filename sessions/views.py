@@ -27,7 +27,7 @@ from sessions.lifecycle import (
 )
 from sessions.middleware import not_activity
 from sessions.models import RevokedReason, Session
-from sessions.validation import expiry_reason, record_activity
+from sessions.validation import record_activity
 
 LIST_PARTIAL = "sessions/sessions_card.html#session-list"
 
@@ -134,14 +134,12 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
         session_id = session_of_disown_token(token)
     except LinkRefused as refused:
         return render(request, "sessions/disown.html", {"refused": refused.code}, status=400)
-    session = Session.objects.select_related("user").filter(pk=session_id).first()
-    # A session past its idle or absolute limit has ended too: "signing it out" would
-    # claim an action that ended nothing, and record it as the user's.
-    if (
-        session is None
-        or session.revoked_at is not None
-        or expiry_reason(session, timezone.now()) is not None
-    ):
+    # Only a live one: a session past its idle or absolute limit has ended too, and
+    # "signing it out" would claim an action that ended nothing, as the user's.
+    session = (
+        Session.objects.live(timezone.now()).select_related("user").filter(pk=session_id).first()
+    )
+    if session is None:
         return render(request, "sessions/disown.html", {"already_ended": True})
     if request.method == "GET":
         return render(request, "sessions/disown.html", {"session": session})

@@ -35,16 +35,15 @@ class Command(BaseCommand):
             try:
                 passwords = self._create_demo_account()
             except ValidationError as error:
+                refused = f"No demo account was made: {'; '.join(error.messages)}"
                 if options["reset_passwords"]:
                     # Asked for passwords by name: no passwords is a failure.
-                    raise CommandError(
-                        f"No demo account was made: {'; '.join(error.messages)}"
-                    ) from None
+                    raise CommandError(refused) from None
                 # A name the demo needs is another account's or user's on this database:
                 # said, and not fatal, so that make run still serves what is there.
                 self.stderr.write(
-                    f"No demo account was made: {'; '.join(error.messages)} Sign in with "
-                    "the accounts this database has, or run with another DATABASE_URL."
+                    f"{refused} Sign in with the accounts this database has, or run with "
+                    "another DATABASE_URL."
                 )
                 return
             self.stdout.write("Demo account created. These passwords are shown only now:")
