@@ -17,6 +17,7 @@ from sessions.tokens import (
     issue_access_token,
     looks_like_refresh_token,
     new_refresh_token,
+    possible_successors_of,
     successor_of,
 )
 from sessions.validation import record_activity, validate_session
@@ -52,12 +53,39 @@ def start_api_session(*, user: User, client: ClientInfo, now: datetime) -> Token
     return _pair(session, refresh, now)
 
 
+def _token_held_after(row: RefreshToken, token: str) -> str | None:
+    """The token the session holds now that ``token`` was rotated: its successor, or
+    the successor's own successor if that was rotated too, and so on. Each step is
+    derived under every key the rotation may have used, and found among the tokens
+    the session was issued since ``row`` (``token``'s) was rotated; None if the chain
+    breaks (a key since dropped)."""
+    stored = {
+        issued.token_hash: issued
+        for issued in RefreshToken.objects.filter(
+            session_id=row.session_id, issued_at__gte=row.rotated_at
+        )
+    }
+    for _ in range(len(stored)):
+        found = [
+            (successor, stored[digest])
+            for successor in possible_successors_of(token)
+            if (digest := sha256_hex(successor)) in stored
+        ]
+        if not found:
+            return None
+        token, row = found[0]
+        if row.rotated_at is None:
+            return token
+    return None
+
+
 def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> TokenPair:
     """Exchange a refresh token for a new pair, or raise TokenRejected.
 
     Rotation never branches: the token's session row is locked, so every
     presentation of any of the session's tokens queues; the first rotates and
-    the rest, inside the grace window, are handed the same derived successor.
+    the rest, inside the grace window, are handed the same derived successor (or,
+    if the client has rotated that one since, the token the session holds now).
     A presentation after the window is a replay of a stolen token (or of a
     leaked old one): the whole session is revoked, since we cannot tell the
     thief from the owner, and refreshes queued behind it are refused."""
@@ -84,11 +112,21 @@ def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> Tok
         # it could miss a rotation committed while this refresh waited.
         row = None if session is None else session.refresh_tokens.get(token_hash=token_hash)
         failure = "token_invalid" if session is None else validate_session(session, now)
+        successor = None
         if failure is None and row.rotated_at is None:
             row.rotated_at = now
             row.save(update_fields=["rotated_at"])
-            _store_refresh_token(session, successor_of(token), now)
-        elif failure is None and not row.in_grace(now, grace):
+            successor = successor_of(token)
+            _store_refresh_token(session, successor, now)
+        elif failure is None and row.in_grace(now, grace):
+            # A retry of a refresh that went through: it gets what the first answer
+            # gave, or, when the client has rotated that since, the token it holds
+            # now. The first successor is dead then, and its next use would end the
+            # session as a replay.
+            successor = _token_held_after(row, token)
+            if successor is None:
+                failure = "token_invalid"
+        elif failure is None:
             failure = "token_reused"
             if session.revoke(reason=RevokedReason.REFRESH_REUSE, actor=None, ip=ip):
                 events.record(
@@ -106,4 +144,4 @@ def rotate_refresh_token(*, token: object, ip: str | None, now: datetime) -> Tok
         raise TokenRejected(failure, "This refresh token was already used; the session is ended.")
     if failure is not None:
         raise TokenRejected(failure, "The session of this refresh token has ended.")
-    return _pair(session, successor_of(token), now)
+    return _pair(session, successor, now)

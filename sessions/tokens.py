@@ -96,15 +96,24 @@ def new_refresh_token() -> str:
     return REFRESH_PREFIX + secrets.token_urlsafe(32)
 
 
-def successor_of(token: str) -> str:
-    """The refresh token that replaces ``token`` when it is rotated.
+def successor_of(token: str, secret: str | None = None) -> str:
+    """The refresh token that replaces ``token`` when it is rotated, derived under
+    ``secret`` (SECRET_KEY unless given).
 
     Derived, not drawn: a retry inside the grace window must receive the very
     same successor, and the raw successor is never stored anywhere. An HMAC
     under a server-side key cannot be computed by someone who holds only
     tokens."""
-    digest = salted_hmac("securityportal.refresh-successor", token, algorithm="sha256").digest()
+    digest = salted_hmac(
+        "securityportal.refresh-successor", token, secret=secret, algorithm="sha256"
+    ).digest()
     return REFRESH_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def possible_successors_of(token: str) -> list[str]:
+    """What ``token`` may have been rotated to: its successor under SECRET_KEY, then
+    under each of SECRET_KEY_FALLBACKS (a rotation made before the key changed)."""
+    return [successor_of(token, secret) for secret in (None, *settings.SECRET_KEY_FALLBACKS)]
 
 
 def looks_like_refresh_token(value: object) -> bool:

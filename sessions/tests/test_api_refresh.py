@@ -115,6 +115,44 @@ def test_the_successor_handed_out_again_within_the_grace_window_keeps_working(al
     assert response.status_code == 200
 
 
+def test_a_late_retry_after_the_successor_was_itself_rotated_gets_the_token_the_session_holds(
+    alice_api, frozen
+):
+    # A client refreshes twice in a row; a retry of its first refresh, delayed in the
+    # network, arrives last. Handing it the first successor, already used, would give
+    # the client a dead token whose next use ends the session as a replay.
+    second = refresh(alice_api["refresh"]).json()["refresh"]
+    frozen.shift(timedelta(seconds=2))
+    third = refresh(second).json()["refresh"]
+    frozen.shift(timedelta(seconds=3))
+
+    retry = refresh(alice_api["refresh"])
+
+    assert retry.status_code == 200
+    assert retry.json()["refresh"] == third
+    frozen.shift(timedelta(seconds=30))
+    assert refresh(retry.json()["refresh"]).status_code == 200
+    assert Session.objects.get(pk=alice_api["session"]["id"]).revoked_at is None
+
+
+def test_a_retry_served_after_a_secret_key_rotation_gets_the_same_successor(
+    alice_api, frozen, settings
+):
+    first = refresh(alice_api["refresh"]).json()["refresh"]
+    # A rolling deploy rotates DJANGO_SECRET_KEY: the retry reaches a process that
+    # signs with the new key and keeps the old one as a fallback.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 50
+    frozen.shift(timedelta(seconds=2))
+
+    again = refresh(alice_api["refresh"])
+
+    assert again.status_code == 200
+    assert again.json()["refresh"] == first
+    frozen.shift(timedelta(seconds=30))
+    assert refresh(first).status_code == 200
+
+
 def test_a_replayed_refresh_token_revokes_the_session(alice_api, alice, frozen):
     assert refresh(alice_api["refresh"]).status_code == 200
     frozen.shift(timedelta(seconds=11))
