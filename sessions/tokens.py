@@ -86,9 +86,26 @@ def decode_access_token(token: str) -> dict[str, Any]:
     except jwt.PyJWTError:
         raise TokenRejected("token_invalid", "The access token is not valid.") from None
     # Token confusion: only access tokens authenticate requests.
-    if claims["typ"] != ACCESS_TYPE or not isinstance(claims["sid"], str):
+    if claims["typ"] != ACCESS_TYPE or not _as_issued(claims):
         raise TokenRejected("token_invalid", "The access token is not valid.")
     return claims
+
+
+def _as_issued(claims: dict[str, Any]) -> bool:
+    """Whether the claims have the shape issue_access_token gives them: whole-second
+    times (PyJWT would take "exp": "9999999999"), a lifetime of at most
+    ACCESS_TOKEN_SECONDS (a token minted to outlive the five minutes, should the key
+    leak, dies with the next lowering of the setting), and the session id spelled as
+    a UUID's one canonical string."""
+    issued, expires, sid = claims["iat"], claims["exp"], claims["sid"]
+    if type(issued) is not int or type(expires) is not int or not isinstance(sid, str):
+        return False
+    if expires - issued > settings.ACCESS_TOKEN_SECONDS:
+        return False
+    try:
+        return str(uuid.UUID(sid)) == sid
+    except ValueError:
+        return False
 
 
 def new_refresh_token() -> str:

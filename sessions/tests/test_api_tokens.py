@@ -153,6 +153,42 @@ def test_a_correctly_signed_token_with_altered_claims_is_refused(alice_api, alte
     assert_refused(response)
 
 
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda claims: {"exp": str(claims["exp"])},
+        lambda claims: {"exp": claims["exp"] + 0.5},
+        lambda claims: {"iat": str(claims["iat"])},
+        lambda claims: {"iat": True},
+        lambda claims: {"exp": claims["iat"] + 10 * 365 * 24 * 3600},
+        lambda claims: {"sid": "urn:uuid:" + claims["sid"]},
+        lambda claims: {"sid": "{" + claims["sid"] + "}"},
+        lambda claims: {"sid": claims["sid"].replace("-", "")},
+        lambda claims: {"sid": claims["sid"].upper()},
+    ],
+    ids=[
+        "exp-a-string",
+        "exp-a-fraction",
+        "iat-a-string",
+        "iat-a-boolean",
+        "lives-ten-years",
+        "sid-as-urn",
+        "sid-in-braces",
+        "sid-without-hyphens",
+        "sid-in-capitals",
+    ],
+)
+def test_a_token_whose_times_or_session_id_we_never_write_is_refused(alice_api, alter):
+    # Whoever holds the signing key can mint anything; short of that, a token is only
+    # ever one we wrote: whole-second times, the configured lifetime, a canonical id.
+    claims = claims_of(alice_api["access"])
+    token = signed(claims | alter(claims))
+
+    response = bearer(token).get("/api/auth/me")
+
+    assert_refused(response, "token_invalid")
+
+
 def test_a_token_naming_another_users_session_is_refused(alice_api, bob):
     # sub and sid must belong together: a forged sub cannot borrow alice's session.
     token = signed(claims_of(alice_api["access"]) | {"sub": str(bob.pk)})
