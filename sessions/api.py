@@ -18,6 +18,7 @@ from securityportal.api import (
     ApiView,
     BadRequest,
     Refused,
+    SessionEndingView,
     SessionManagementView,
     validated_input,
 )
@@ -162,7 +163,7 @@ class RefreshView(ApiView):
         return Response(TokenPairOutput(pair).data)
 
 
-class LogoutView(SessionManagementView):
+class LogoutView(SessionEndingView):
     @extend_schema(
         summary="Sign out this session",
         request=None,
@@ -193,7 +194,7 @@ class SessionListView(SessionManagementView):
         return Response(output.data)
 
 
-class SessionDetailView(SessionManagementView):
+class SessionDetailView(SessionEndingView):
     @extend_schema(
         summary="Sign out one of your other sessions",
         responses={204: None, **errors(400, 401, 404, 429)},
@@ -216,7 +217,7 @@ class SessionDetailView(SessionManagementView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RevokeOthersView(SessionManagementView):
+class RevokeOthersView(SessionEndingView):
     @extend_schema(
         summary="Sign out all your other sessions",
         request=None,
