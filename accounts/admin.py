@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
@@ -100,6 +103,18 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
                 session=None, ip=client_ip(request), actor=request.user
             )
         return user
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.pk == request.user.pk:
+            # One's own password is changed where the current one is asked for, as
+            # AdminSite.password_change sends it: Django's page here asks for none and
+            # can switch password sign-in off, so a stolen cookie would take the
+            # account (or lock its owner out), and it would end this session too.
+            return redirect(reverse("security") + "#password-title")
+        return super().user_change_password(request, id, form_url)
 
     def in_scope(self, request: HttpRequest, obj: models.Model | None) -> bool:
         if obj is not None and obj.is_superuser and not self.sees_every_account(request):

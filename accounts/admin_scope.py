@@ -5,6 +5,8 @@ other, through every door the admin has; a superuser reaches everything.
 The doors, and what closes each:
 - lists, change/delete/history URLs, actions (they act on the list's queryset):
   ``get_queryset``; a row of another account is "does not exist";
+- a history page's entries: those made by people of the owner's account
+  (``get_paginator``), so a moved user's page does not show another account's;
 - search and autocomplete (autocomplete searches the related model's admin):
   ``get_search_results``;
 - list filters: choices from a fixed set (kind, outcome, date ranges), never from
@@ -25,6 +27,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import (
@@ -170,6 +173,17 @@ class AccountScopedAdmin(CheckedInputAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return self.scope(request, super().get_queryset(request))
+
+    def get_paginator(
+        self, request: HttpRequest, queryset: models.QuerySet, *args: Any, **kwargs: Any
+    ) -> Paginator:
+        if queryset.model is LogEntry and not self.sees_every_account(request):
+            # The history page hands its entries here (Django has no other hook): an
+            # object's history is every entry for its id, and a user moved from
+            # another account brings the changes that account's owners made, with
+            # their names. An owner sees the entries of people of their own account.
+            queryset = queryset.filter(user__account_id=request.user.account_id)
+        return super().get_paginator(request, queryset, *args, **kwargs)
 
     def get_search_results(
         self, request: HttpRequest, queryset: models.QuerySet, search_term: str

@@ -208,6 +208,71 @@ def test_the_admin_password_change_page_is_the_security_page(alice):
     assert response["Location"] == "/settings/security/#password-title"
 
 
+@pytest.mark.parametrize("spelled", ["{pk}", "0{pk}"])
+def test_ones_own_password_page_in_the_admin_is_the_security_page(alice, spelled):
+    # Django's page sets a password without asking for the current one, and could
+    # switch password sign-in off: a stolen cookie would take the account.
+    owner = browser_for(alice)
+    url = f"/admin/accounts/user/{spelled.format(pk=alice.pk)}/password/"
+
+    shown = owner.get(url)
+    posted = owner.post(
+        url,
+        {
+            "usable_password": "false",
+            "password1": "taken over by a cookie thief",
+            "password2": "taken over by a cookie thief",
+        },
+    )
+
+    for response in (shown, posted):
+        assert response.status_code == 302
+        assert response["Location"] == "/settings/security/#password-title"
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert owner.get("/admin/").status_code == 200
+
+
+def test_an_owner_sets_a_members_password_in_the_admin(alice, bob):
+    owner = browser_for(alice)
+
+    response = owner.post(
+        f"/admin/accounts/user/{bob.pk}/password/",
+        {
+            "usable_password": "true",
+            "password1": "a new password for bob",
+            "password2": "a new password for bob",
+        },
+    )
+
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.check_password("a new password for bob")
+
+
+def test_a_moved_users_history_shows_no_change_made_in_their_former_account(
+    root, alice, carol, globex
+):
+    dave = User.objects.create_user(
+        username="dave", email="dave@globex.example", password=PASSWORD, account=globex
+    )
+    browser_for(carol).post(
+        f"/admin/accounts/user/{dave.pk}/change/", user_form(dave, first_name="Dave")
+    )
+    browser_for(root).post(
+        f"/admin/accounts/user/{dave.pk}/change/", moved_form(dave, alice.account)
+    )
+    dave.refresh_from_db()
+    owner = browser_for(alice)
+    owner.post(f"/admin/accounts/user/{dave.pk}/change/", user_form(dave, last_name="Smith"))
+
+    page = owner.get(f"/admin/accounts/user/{dave.pk}/history/").content.decode()
+
+    assert "Changed Last name." in page
+    assert "Changed First name." not in page
+    assert "carol" not in page
+
+
 # Staff through the role
 
 
