@@ -14,6 +14,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import get_random_string, salted_hmac
 
+from audit.models import LoginEvent
 from securityportal.client import ClientInfo
 
 _COOKIE_SALT = "securityportal.device-cookie"
@@ -77,6 +78,23 @@ class LinkRefused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def forget_device_of(session_id: uuid.UUID, user_id: int) -> None:
+    """Forget the device ``session_id`` signed in from, for its user: the sign-ins
+    that made it known stop vouching for it (their ``device_key`` is cleared). The
+    user said that sign-in wasn't them, so the intruder's own first sign-in must not
+    make their device a known one: the next sign-in from it is new again, alerted
+    and e-mailed."""
+    key = (
+        LoginEvent.objects.filter(session_id=session_id, success=True)
+        .values_list("device_key", flat=True)
+        .first()
+    )
+    if key:
+        LoginEvent.objects.filter(user_id=user_id, success=True, device_key=key).update(
+            device_key=""
+        )
 
 
 def disown_token(session_id: uuid.UUID) -> str:

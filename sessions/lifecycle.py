@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from accounts.policy import SessionPolicy, effective_policy
-from audit import events
+from audit import devices, events
 from securityportal.client import ClientInfo
 from securityportal.compiled import SENTINEL_ID, SENTINEL_TIME, CompiledQuery
 from sessions import cache as session_cache
@@ -179,6 +179,17 @@ def revoke_own_session(
     if not session.revoke(reason=RevokedReason.USER, actor=user, ip=ip):
         raise NotRevocable(NotRevocable.NOT_FOUND)
     return session
+
+
+@transaction.atomic
+def disown_session(*, session: Session, ip: str | None) -> bool:
+    """The "This wasn't me" link: end ``session`` as its user's action, and forget the
+    device it signed in from (``audit.devices.forget_device_of``). False if it had
+    ended already (one winner, one audit row)."""
+    if not session.revoke(reason=RevokedReason.USER, actor=session.user, ip=ip):
+        return False
+    devices.forget_device_of(session.pk, session.user_id)
+    return True
 
 
 @transaction.atomic

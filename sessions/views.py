@@ -21,6 +21,7 @@ from sessions.banner import banner_context
 from sessions.devices import Device, current_first, device_of
 from sessions.lifecycle import (
     NotRevocable,
+    disown_session,
     live_sessions_for_user,
     revoke_other_sessions,
     revoke_own_session,
@@ -143,8 +144,13 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "sessions/disown.html", {"already_ended": True})
     if request.method == "GET":
         return render(request, "sessions/disown.html", {"session": session})
-    if not session.revoke(reason=RevokedReason.USER, actor=session.user, ip=client_ip(request)):
+    if not disown_session(session=session, ip=client_ip(request)):
         return render(request, "sessions/disown.html", {"already_ended": True})
+    if request.user.is_authenticated and request.user.pk != session.user_id:
+        # The link reached someone else's browser (a forwarded e-mail): telling them
+        # to change their own password would be wrong advice, and the session's user
+        # would never hear it.
+        return render(request, "sessions/disown.html", {"ended_for_someone_else": True})
     messages.warning(
         request,
         f"{session.device} was signed out. Change your password now: whoever signed in "

@@ -366,6 +366,40 @@ def test_a_signed_in_reader_lands_on_the_password_card_with_a_warning(intruded):
     assert len(revoked_events()) == 1
 
 
+def test_a_disowned_device_is_new_again_when_it_next_signs_in(alice, intruded):
+    # The intruder's own first sign-in must not vouch for their device once the user
+    # has said it wasn't them: their next sign-in with the stolen password alerts again.
+    confirm(csrf_checked_reader(), intruded["link"])
+    mail.outbox.clear()
+
+    sign_in(intruded["phone"])
+
+    latest = LoginEvent.objects.filter(user=alice, success=True).latest("id")
+    assert latest.new_device
+    assert len(new_device_mails()) == 1
+    # The user's own devices stay known.
+    sign_out(intruded["laptop"])
+    sign_in(intruded["laptop"])
+    assert not LoginEvent.objects.filter(user=alice, success=True).latest("id").new_device
+
+
+def test_a_reader_signed_in_as_someone_else_is_not_told_to_change_their_own_password(
+    intruded,
+):
+    bobs = intruded["bobs"]
+
+    response = bobs.post(intruded["link"], follow=True)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "That session is signed out" in content
+    assert "Change your password now" not in content
+    assert "Mobile Safari 17 on iPhone was signed out." not in content
+    assert not is_signed_in(intruded["phone"])
+    assert is_signed_in(bobs)
+    assert len(revoked_events()) == 1
+
+
 def test_confirming_without_a_csrf_token_is_refused(intruded):
     reader = csrf_checked_reader()
     reader.get(intruded["link"])
