@@ -302,6 +302,11 @@ def carol(globex) -> User:
     return _make_user("carol", globex, User.Role.OWNER)
 
 
+def full_width(text: str) -> str:
+    """``text`` in full-width letters, as an East Asian input method types them."""
+    return "".join(chr(ord(letter) + 0xFEE0) for letter in text)
+
+
 def browser_for(user: User, user_agent: str = CHROME_MAC) -> Client:
     """A test browser signed in through the real /login/ form."""
     browser = Client(HTTP_USER_AGENT=user_agent)

@@ -9,6 +9,7 @@ wrong password; this module sends it for the refusals Django never sees.
 """
 
 import math
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -36,6 +37,13 @@ API = "api"
 # The audit action of a wrong guess at one's own password from inside a session:
 # written by confirm_password, counted by lockout_from_trail.
 CONFIRM_FAILED = "password.confirm_failed"
+
+
+def _as_stored(identifier: str) -> str:
+    """As Django's UsernameField: usernames are stored NFKC-normalised, so a name typed
+    in full-width letters (an input method's) is the same name, and its guesses count
+    against the same lockout."""
+    return unicodedata.normalize("NFKC", identifier)
 
 
 def _attempt(request: HttpRequest, identifier: str) -> lockout.Attempt:
@@ -161,6 +169,7 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str, channel: st
     A wrong password, an unknown user and a deactivated user are all refused as
     ``bad_credentials`` to the caller (no user enumeration); the audit trail
     records the deactivated case as ``inactive``."""
+    identifier = _as_stored(identifier)
     attempt = _attempt(request, identifier)
     try:
         _admit(attempt)
@@ -182,6 +191,7 @@ def record_stale_sign_in(request: HttpRequest, *, identifier: str, channel: str)
     trail and counted as a wrong password, which the one presented now is. Returns
     the refusal to answer with."""
     refused = SignInRefused(SignInRefused.BAD_CREDENTIALS)
+    identifier = _as_stored(identifier)
     _count(lockout.record_failure, _attempt(request, identifier))
     _record_refusal(request, identifier, channel, refused)
     return refused

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from audit.models import LoginEvent
-from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT, PasswordHashes
+from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT, PasswordHashes, full_width
 from sessions.models import Session
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -177,6 +177,17 @@ def test_the_username_in_any_case_and_its_email_share_one_counter(bob):
         ("bob@acme.example", "locked_out"),
     ]
     assert set(LoginEvent.objects.values_list("user", flat=True)) == {bob.pk}
+
+
+def test_a_name_typed_in_full_width_letters_shares_the_counter_of_its_plain_spelling(db):
+    # Typed through an input method, the full-width name is "mallory" (NFKC, as
+    # Django normalises usernames): guesses cannot be spread over spellings of a name.
+    fail(3, full_width("mallory"))
+    fail(2, "mallory")
+
+    response = browser_sign_in(full_width("mallory"), WRONG)
+
+    assert_page_refused(response, LOCKED_OUT_PAGE, 900)
 
 
 def test_the_browser_and_the_api_share_one_counter(bob):

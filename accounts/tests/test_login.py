@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.provisioning import create_user
-from conftest import CHROME_MAC, PASSWORD
+from conftest import CHROME_MAC, PASSWORD, full_width
 from sessions.models import Session
 
 INVALID_LOGIN = "The username or password is incorrect."
@@ -56,8 +56,8 @@ def test_a_failed_sign_in_page_is_never_cached(alice):
 
 @pytest.mark.parametrize(
     "identifier",
-    ["alice", "alice@acme.example", "ALICE", "Alice@ACME.Example"],
-    ids=["username", "email", "username-other-case", "email-other-case"],
+    ["alice", "alice@acme.example", "ALICE", "Alice@ACME.Example", full_width("alice")],
+    ids=["username", "email", "username-other-case", "email-other-case", "full-width"],
 )
 def test_it_signs_in_with_a_username_or_an_email_address_in_any_case(alice, identifier):
     response = sign_in(identifier)

@@ -18,6 +18,7 @@ from conftest import (
     api_login,
     bearer,
     browser_for,
+    full_width,
 )
 from sessions.models import RevokedReason, Session
 
@@ -73,8 +74,8 @@ def session_of(device: str, sessions: list[dict]) -> dict:
 
 @pytest.mark.parametrize(
     "identifier",
-    ["alice", "alice@acme.example", "ALICE", "Alice@ACME.example"],
-    ids=["username", "email", "username-other-case", "email-other-case"],
+    ["alice", "alice@acme.example", "ALICE", "Alice@ACME.example", full_width("alice")],
+    ids=["username", "email", "username-other-case", "email-other-case", "full-width"],
 )
 def test_it_signs_in_by_username_or_email_in_any_case(alice, identifier):
     response = login(identifier)
