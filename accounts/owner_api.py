@@ -34,6 +34,7 @@ from securityportal.api import SessionEndingView, SessionManagementView, validat
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.lifecycle import Scope, revoke_account_sessions
+from sessions.middleware import SIGNED_OUT_CLEAR_SITE_DATA
 from sessions.serializers import RevokedCountOutput
 from sessions.signed_in import (
     COUNT_CAP,
@@ -416,4 +417,9 @@ class AccountRevokeSessionsView(SessionEndingView):
             actor=request.user,
             ip=client_ip(request),
         )
-        return Response(RevokedCountOutput({"revoked_count": count}).data)
+        response = Response(RevokedCountOutput({"revoked_count": count}).data)
+        if data["scope"] == "all":
+            # The caller is signed out too: as POST /api/auth/logout, a browser
+            # application calling the API forgets its cached answers.
+            response["Clear-Site-Data"] = SIGNED_OUT_CLEAR_SITE_DATA
+        return response

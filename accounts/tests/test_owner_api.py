@@ -590,6 +590,7 @@ def test_others_ends_every_session_of_the_account_but_the_callers(crowd, alice):
 
     assert response.status_code == 200
     assert response.json() == {"revoked_count": 3}
+    assert "Clear-Site-Data" not in response
     assert Session.objects.get(pk=crowd["caller"]["session"]["id"]).revoked_at is None
     assert crowd["client"].get("/api/accounts/me/security").status_code == 200
     for browser in (crowd["alices_browser"], crowd["bobs_browser"]):
@@ -614,6 +615,8 @@ def test_all_ends_the_callers_session_too(crowd, alice):
 
     assert response.status_code == 200
     assert response.json() == {"revoked_count": 4}
+    # A sign-out like POST /api/auth/logout: a browser application forgets its data.
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
     after = crowd["client"].get("/api/accounts/me/security")
     assert after.status_code == 401
     assert after.json()["code"] == "session_revoked"
