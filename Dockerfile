@@ -38,8 +38,10 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "docker/healthcheck.py"]
 
+# The deploy checks first, as `make serve` runs them: an error among them (the
+# placeholder secret key of .env.example, say) stops the container before it serves.
 # gunicorn.conf.py sizes the workers (WEB_CONCURRENCY), threads, timeouts and logs.
 # Each worker's heartbeat file lives in /dev/shm, the container's own tmpfs: in /tmp
 # (the image's disk-backed layer) a slow disk can stall the heartbeat until the
 # arbiter kills a healthy worker, and /dev/shm stays writable with --read-only.
-CMD ["gunicorn", "--config", "gunicorn.conf.py", "--worker-tmp-dir", "/dev/shm"]
+CMD ["sh", "-c", "python manage.py check --deploy --fail-level ERROR && exec gunicorn --config gunicorn.conf.py --worker-tmp-dir /dev/shm"]

@@ -5,12 +5,13 @@ production's redirect back on where they need it."""
 
 import json
 import re
+import shlex
 import subprocess
 
 import pytest
 from django.test import Client
 
-from conftest import PASSWORD, api_login, bearer, run_python
+from conftest import PASSWORD, PROJECT, api_login, bearer, run_python
 
 PRODUCTION = {
     "DJANGO_SECRET_KEY": "a-production-key-of-more-than-fifty-random-characters-0123456789",
@@ -194,6 +195,39 @@ def test_the_deploy_checks_pass_on_the_required_variables_alone_once_static_is_c
     assert weak.returncode == 1
     assert "(securityportal.E001) DJANGO_SECRET_KEY is too short" in weak.stderr
     assert "security.W009" not in weak.stderr
+
+
+def container_command() -> tuple[list[str], str]:
+    """The image's deploy check, and what it runs when the check passes."""
+    [cmd] = [
+        line
+        for line in (PROJECT / "Dockerfile").read_text().splitlines()
+        if line.startswith("CMD ")
+    ]
+    shell, flag, script = json.loads(cmd.removeprefix("CMD "))
+    assert (shell, flag) == ("sh", "-c")
+    check, serve = script.split(" && ")
+    return shlex.split(check), serve
+
+
+def example_environment() -> dict[str, str]:
+    lines = (PROJECT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_the_container_refuses_to_serve_with_the_example_environments_placeholder_key(
+    tmp_path,
+):
+    check, serve = container_command()
+    assert check[:2] == ["python", "manage.py"]
+
+    placeholder = run_python(*check[1:], **example_environment(), STATIC_ROOT=str(tmp_path))
+    filled_in = run_python(*check[1:], **PRODUCTION, STATIC_ROOT=str(tmp_path))
+
+    assert placeholder.returncode == 1
+    assert "securityportal.E001" in placeholder.stderr
+    assert filled_in.returncode == 0, filled_in.stderr
+    assert serve.startswith("exec gunicorn --config gunicorn.conf.py")
 
 
 @pytest.mark.parametrize(
