@@ -122,6 +122,8 @@ def server_environment(**env: str) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         # The test servers speak plain HTTP: no redirect to HTTPS, no Secure cookies.
         DJANGO_ALLOW_PLAIN_HTTP="1",
+        # No mail server: security e-mails stay in the server process.
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
     )
     clean.update(env)
     return clean

@@ -192,6 +192,31 @@ def proxy_headers(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     return []
 
 
+# Mail backends that keep the message on this machine: its log, its disk.
+_MAIL_KEPT_HERE = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def mail_kept_here(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """A new-device e-mail carries a one-click link that signs a session out: written
+    to the log or a file, it is readable by whoever reads those."""
+    if settings.EMAIL_BACKEND in _MAIL_KEPT_HERE:
+        return [
+            Warning(
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: security e-mails, with their "
+                "one-click sign-out links, are written on this machine instead of sent, "
+                "and users never receive them.",
+                hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend "
+                "and EMAIL_HOST (docs/DEPLOY.md).",
+                id="securityportal.W006",
+            )
+        ]
+    return []
+
+
 @register(Tags.staticfiles, deploy=True)
 def static_manifest(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Without collectstatic, pages link to files no process serves in production."""

@@ -3,6 +3,7 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -37,6 +38,31 @@ def envint(name: str, default: int, *, minimum: int = 0, maximum: int | None = N
 
 def envstr(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def envname(name: str, default: str) -> str:
+    """A name the portal writes into what it signs (an issuer, an audience): unset is
+    ``default``; blank is refused, since nothing could ever match it."""
+    value = os.environ.get(name, default).strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is blank: unset it for the default {default!r}, or name the value."
+        )
+    return value
+
+
+def envimport(name: str, default: str) -> str:
+    """A dotted path to a class, checked at start: a misspelt one would be imported
+    only when first used (a mail backend: when a security e-mail is due)."""
+    value = os.environ.get(name, default)
+    try:
+        import_string(value)
+    except ImportError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} cannot be imported: name a class by its dotted path, "
+            f"such as {default!r}."
+        ) from None
+    return value
 
 
 def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -12,8 +12,10 @@ from securityportal.env import (
     bounded_minutes,
     envbool,
     envchoice,
+    envimport,
     envint,
     envlist,
+    envname,
     envorigins,
     envrate,
     envstr,
@@ -335,9 +337,10 @@ if JWT_SIGNING_KEY and len(JWT_SIGNING_KEY) < 32:
         "JWT_SIGNING_KEY must be at least 32 characters (HS256 needs a 256-bit key), "
         "or unset to derive it from DJANGO_SECRET_KEY."
     )
-JWT_ISSUER = envstr("JWT_ISSUER", "securityportal")
-JWT_AUDIENCE = envstr("JWT_AUDIENCE", "securityportal-api")
-ACCESS_TOKEN_SECONDS = envint("ACCESS_TOKEN_SECONDS", 300, minimum=30)
+JWT_ISSUER = envname("JWT_ISSUER", "securityportal")
+JWT_AUDIENCE = envname("JWT_AUDIENCE", "securityportal-api")
+# At most a day: an expiry past the year 9999 cannot even be computed.
+ACCESS_TOKEN_SECONDS = envint("ACCESS_TOKEN_SECONDS", 300, minimum=30, maximum=86400)
 REFRESH_REUSE_GRACE_SECONDS = envint("REFRESH_REUSE_GRACE_SECONDS", 10)
 
 # Client IP: believe this many proxies' X-Forwarded-For entries, and no more.
@@ -362,9 +365,10 @@ LOGIN_ACCOUNT_FAILURES_PER_HOUR = envint("LOGIN_ACCOUNT_FAILURES_PER_HOUR", 100,
 LOGIN_RATE_PER_IP = envrate("LOGIN_RATE_PER_IP", "60/min")
 SESSION_API_RATE = envrate("SESSION_API_RATE", "120/min")
 # Sudo mode: policy changes and bulk sign-outs need a password entered this recently.
-REAUTH_MINUTES = envint("REAUTH_MINUTES", 15, minimum=1)
+REAUTH_MINUTES = envint("REAUTH_MINUTES", 15, minimum=1, maximum=1440)
 # Browsers are recognised by a signed device cookie this long-lived (new-device e-mails).
-DEVICE_COOKIE_DAYS = envint("DEVICE_COOKIE_DAYS", 400, minimum=1)
+# At most 400, which is as long as browsers keep a cookie.
+DEVICE_COOKIE_DAYS = envint("DEVICE_COOKIE_DAYS", 400, minimum=1, maximum=400)
 # How long the "This wasn't me" link in a new-device e-mail works.
 NEW_DEVICE_LINK_HOURS = envint("NEW_DEVICE_LINK_HOURS", 72, minimum=1)
 
@@ -430,7 +434,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The console (the server's log) only in development: a new-device e-mail carries a
+# one-click link that signs a session out, which no log may hold.
+EMAIL_BACKEND = envimport(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Security Portal <security@localhost>")
 # The SMTP backend's server. Security e-mails are sent after the sign-in or password
 # change commits, inside its request: a server that accepts the connection and then

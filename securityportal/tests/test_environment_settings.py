@@ -92,3 +92,61 @@ def test_a_redis_url_that_is_no_redis_address_is_refused_without_its_password(ur
     assert said in loaded.stderr
     assert "a Redis address: write redis://host:6379/0" in loaded.stderr
     assert "hunter2-secret" not in loaded.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (
+            {"DEVICE_COOKIE_DAYS": "1000000000"},
+            "DEVICE_COOKIE_DAYS=1000000000 is above its maximum of 400.",
+        ),
+        (
+            {"ACCESS_TOKEN_SECONDS": "1000000000000"},
+            "ACCESS_TOKEN_SECONDS=1000000000000 is above its maximum of 86400.",
+        ),
+        (
+            {"REAUTH_MINUTES": "100000000000"},
+            "REAUTH_MINUTES=100000000000 is above its maximum of 1440.",
+        ),
+        ({"JWT_AUDIENCE": ""}, "JWT_AUDIENCE is blank"),
+        ({"JWT_ISSUER": "  "}, "JWT_ISSUER is blank"),
+        (
+            {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackned"},
+            "EMAIL_BACKEND='django.core.mail.backends.smtp.EmailBackned' cannot be imported",
+        ),
+        ({"EMAIL_BACKEND": ""}, "EMAIL_BACKEND='' cannot be imported"),
+    ],
+    ids=[
+        "device-cookie-for-ever",
+        "access-token-for-ever",
+        "reauth-for-ever",
+        "blank-audience",
+        "blank-issuer",
+        "misspelt-mail-backend",
+        "blank-mail-backend",
+    ],
+)
+def test_a_value_every_sign_in_or_api_call_would_fail_on_is_refused_at_start(env, said):
+    # A cookie date past the year 9999 or a token that expires after it, an audience
+    # no token can carry, a mail backend that is never imported: each would start,
+    # then fail every sign-in (a 500), every API call (401) or every security e-mail.
+    loaded = run_python("-c", DUMP % ["EMAIL_BACKEND"], **env)
+
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured" in loaded.stderr
+    assert said in loaded.stderr
+
+
+def test_security_e_mails_go_to_the_console_only_in_development():
+    # The console is the server's log: a new-device e-mail carries a one-click link
+    # that signs a session out, which no log should hold.
+    development = run_python("-c", DUMP % ["EMAIL_BACKEND"], DJANGO_DEBUG="1")
+    production = run_python("-c", DUMP % ["EMAIL_BACKEND"])
+
+    assert json.loads(development.stdout) == {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
+    }
+    assert json.loads(production.stdout) == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"
+    }

@@ -197,6 +197,18 @@ def test_the_deploy_checks_pass_on_the_required_variables_alone_once_static_is_c
     assert "security.W009" not in weak.stderr
 
 
+@pytest.mark.parametrize("backend", ["console", "filebased"])
+def test_deploy_checks_warn_of_security_e_mails_kept_on_the_server(tmp_path, backend):
+    mail = f"django.core.mail.backends.{backend}.EmailBackend"
+    checked = run_python(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION,
+        STATIC_ROOT=str(tmp_path), EMAIL_BACKEND=mail,
+    )  # fmt: skip
+
+    assert checked.returncode == 1
+    assert "(securityportal.W006) EMAIL_BACKEND is" in checked.stderr
+
+
 def container_command() -> tuple[list[str], str]:
     """The image's deploy check, and what it runs when the check passes."""
     [cmd] = [
