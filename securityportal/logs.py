@@ -67,7 +67,7 @@ class RequestIdMiddleware:
         access_log.info(
             "%s %s %s %sms",
             request.method,
-            _CONTROL_CHARACTERS.sub("?", path),
+            printable(path),
             response.status_code,
             duration_ms,
             extra={
@@ -98,6 +98,12 @@ def _request_id(request: HttpRequest) -> str:
     # 128 random bits in 32 hex digits, as uuid4().hex wrote them, for a third of
     # its cost.
     return secrets.token_hex(16)
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written as "?", for a plain-text line: a
+    line break in a crafted URL would start a forged line (log injection)."""
+    return _CONTROL_CHARACTERS.sub("?", text)
 
 
 def loggable_path(path: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from securityportal.env import envint
-from securityportal.logs import loggable_path
+from securityportal.logs import loggable_path, printable
 
 # Past this many workers on one host, memory runs out before throughput grows.
 MAX_WORKERS = 12
@@ -27,7 +27,8 @@ def worker_count(*, shared_cache: bool) -> int:
 
 
 class AccessLogger(Logger):
-    """gunicorn's logger, whose request path is redacted (see loggable_path). The
+    """gunicorn's logger, whose request path is redacted (see loggable_path) and
+    printable (log injection: gunicorn writes the decoded path as it came). The
     log format (gunicorn.conf.py) leaves out the query string, the Referer (another
     page's query string) and every header but the user agent."""
 
@@ -35,5 +36,5 @@ class AccessLogger(Logger):
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
     ) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["U"] = loggable_path(environ.get("PATH_INFO", ""))
+        atoms["U"] = printable(loggable_path(environ.get("PATH_INFO", "")))
         return atoms

@@ -170,6 +170,8 @@ def test_gunicorns_access_log_leaves_out_tokens_and_query_strings(served):
     port, log, server = served
 
     response = get(port, f"/sessions/disown/{DISOWN_TOKEN}/?email=alice%40acme.example")
+    # A line break in the path (%0A, decoded by gunicorn) would start a forged line.
+    get(port, "/healthz%0A10.0.0.9%20-%20%22GET%20/admin/%20HTTP/1.1%22%20200")
     # Stopped, gunicorn has written every line: the last test of the module.
     server.terminate()
     server.wait(timeout=30)
@@ -181,3 +183,5 @@ def test_gunicorns_access_log_leaves_out_tokens_and_query_strings(served):
     # The same request id as the portal's own lines, to join them.
     assert access[0].endswith(" " + response.getheader("X-Request-ID"))
     assert DISOWN_TOKEN not in log.read_text()
+    assert not any(line.startswith("10.0.0.9 - ") for line in log.read_text().splitlines())
+    assert '"GET /healthz?10.0.0.9 - ' in log.read_text()
