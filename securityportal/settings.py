@@ -111,7 +111,9 @@ MIDDLEWARE = [
     # The answer's protections before anything that may refuse the request, so a
     # refusal (a forged Host's 400, a CSRF 403) is framed, scripted and stored no more
     # than a page is (clickjacking, injection, a shared cache keeping it). Static
-    # files, answered by WhiteNoise above, keep their own long cache headers.
+    # files, answered by WhiteNoise above, keep their own long cache headers. One
+    # refusal comes from above: with SECURE_SSL_REDIRECT, a plain-HTTP request with a
+    # forged Host is refused by SecurityMiddleware's redirect, as Django's plain 400.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp's, with the policy built once per process.
     "securityportal.middleware.ContentSecurityPolicyMiddleware",
