@@ -192,6 +192,24 @@ def proxy_headers(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     return []
 
 
+@register(Tags.security, deploy=True)
+def public_url(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Security e-mails link to PUBLIC_URL, or else to the host the request came to,
+    which a client chooses among DJANGO_ALLOWED_HOSTS."""
+    hosts = settings.ALLOWED_HOSTS
+    if not settings.PUBLIC_URL and (len(hosts) > 1 or any(host.startswith(".") for host in hosts)):
+        return [
+            Warning(
+                "PUBLIC_URL is unset and DJANGO_ALLOWED_HOSTS names several hosts: a "
+                "security e-mail's link points to whichever of them the request that "
+                "sent it named, which an intruder signing in chooses.",
+                hint="Set PUBLIC_URL to the portal's address, such as https://portal.example.com.",
+                id="securityportal.W010",
+            )
+        ]
+    return []
+
+
 # Mail backends that keep the message on this machine: its log, its disk.
 _MAIL_KEPT_HERE = (
     "django.core.mail.backends.console.EmailBackend",

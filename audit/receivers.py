@@ -6,6 +6,7 @@ audit trail."""
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -94,7 +95,11 @@ def _alert_new_device(request: HttpRequest | None, user: User, event: LoginEvent
     disown_url = None
     if event.session_id is not None and request is not None:
         path = reverse("disown_session", args=[devices.disown_token(event.session_id)])
-        disown_url = request.build_absolute_uri(path)
+        # Not the Host header alone: an intruder signing in through another allowed
+        # host would pick where the victim's security e-mail links to.
+        disown_url = (
+            settings.PUBLIC_URL + path if settings.PUBLIC_URL else request.build_absolute_uri(path)
+        )
     send_security_email(
         user,
         subject="New sign-in to your Security Portal account",

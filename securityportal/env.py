@@ -108,6 +108,14 @@ def bounded_minutes(prefix: str, default: int, minimum: int, maximum: int) -> tu
     return value, low, high
 
 
+def envorigin(name: str) -> str:
+    """One origin (see envorigins), or "" when unset."""
+    origins = envorigins(name)
+    if len(origins) > 1:
+        raise ImproperlyConfigured(f"{name} holds several origins: name one.")
+    return origins[0] if origins else ""
+
+
 def envorigins(name: str) -> list[str]:
     """Origins such as ``https://portal.example.com``: a scheme and a host (and port),
     nothing after them, as the browser sends them in its Origin header."""

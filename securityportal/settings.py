@@ -16,6 +16,7 @@ from securityportal.env import (
     envint,
     envlist,
     envname,
+    envorigin,
     envorigins,
     envrate,
     envstr,
@@ -309,6 +310,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # Origins (https://HOST) besides this host's own whose forms may post here, e.g. a
 # sign-in form on the marketing site. Empty: same origin only.
 CSRF_TRUSTED_ORIGINS = envorigins("CSRF_TRUSTED_ORIGINS")
+# Where security e-mails' links point (https://portal.example.com). Unset, a link names
+# the host the request that caused it came to: with several DJANGO_ALLOWED_HOSTS, the
+# sender's pick (check --deploy warns, securityportal.W010).
+PUBLIC_URL = envorigin("PUBLIC_URL")
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 SESSION_IDLE_MINUTES_DEFAULT, SESSION_IDLE_MINUTES_MIN, SESSION_IDLE_MINUTES_MAX = bounded_minutes(

@@ -195,6 +195,22 @@ def test_devices_are_known_per_user(alice, bob):
     ]
 
 
+def test_the_emails_link_points_to_the_public_url_whatever_host_the_sign_in_named(alice, settings):
+    # With several allowed hosts, an intruder signing in would choose where the
+    # victim's security e-mail sends them.
+    settings.ALLOWED_HOSTS = ["portal.example.com", "legacy.example.net"]
+    settings.PUBLIC_URL = "https://portal.example.com"
+
+    response = Client(HTTP_USER_AGENT=SAFARI_IPHONE).post(
+        "/login/", {"username": "alice", "password": PASSWORD}, HTTP_HOST="legacy.example.net"
+    )
+
+    assert response.status_code == 302
+    [message] = new_device_mails()
+    assert "https://portal.example.com/sessions/disown/" in message.body
+    assert "legacy.example.net" not in message.body
+
+
 def test_a_failed_sign_in_is_never_flagged_or_emailed(alice):
     response = Client(HTTP_USER_AGENT=CHROME_MAC).post(
         "/login/", {"username": "alice", "password": "not the password"}

@@ -209,6 +209,25 @@ def test_deploy_checks_warn_of_security_e_mails_kept_on_the_server(tmp_path, bac
     assert "(securityportal.W006) EMAIL_BACKEND is" in checked.stderr
 
 
+def test_deploy_checks_warn_when_e_mail_links_would_name_the_requests_host(tmp_path):
+    def warnings(**env: str) -> str:
+        return run_python(
+            "manage.py", "check", "--deploy", **{**PRODUCTION, **env}, STATIC_ROOT=str(tmp_path)
+        ).stderr  # fmt: skip
+
+    several = warnings(DJANGO_ALLOWED_HOSTS="portal.example.com,legacy.example.net")
+    subdomains = warnings(DJANGO_ALLOWED_HOSTS=".example.com")
+    named = warnings(
+        DJANGO_ALLOWED_HOSTS="portal.example.com,legacy.example.net",
+        PUBLIC_URL="https://portal.example.com",
+    )
+
+    assert "securityportal.W010" in several
+    assert "securityportal.W010" in subdomains
+    assert "securityportal.W010" not in named
+    assert "securityportal.W010" not in warnings()
+
+
 def container_command() -> tuple[list[str], str]:
     """The image's deploy check, and what it runs when the check passes."""
     [cmd] = [
