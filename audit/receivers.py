@@ -14,7 +14,7 @@ from accounts.emails import send_security_email
 from accounts.models import User
 from audit import devices, events
 from audit.models import LoginEvent
-from securityportal.client import ClientInfo
+from securityportal.client import ClientInfo, recognised_device
 
 _NO_CLIENT = ClientInfo(ip=None, user_agent="")
 
@@ -104,5 +104,9 @@ def _alert_new_device(request: HttpRequest | None, user: User, event: LoginEvent
         user,
         subject="New sign-in to your Security Portal account",
         template="audit/email/new_device.txt",
-        context={"event": event, "disown_url": disown_url},
+        context={
+            "event": event,
+            "device": recognised_device(event.user_agent),
+            "disown_url": disown_url,
+        },
     )

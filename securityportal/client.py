@@ -80,6 +80,27 @@ def describe_device(user_agent: str) -> str:
     return f"{name} on {_OS_NAMES.get(system, system)}"
 
 
+# A family name as user-agents' own lists write them ("Chrome Mobile", "Mac OS X").
+_FAMILY = re.compile(r"[A-Za-z][A-Za-z0-9 ]{0,30}\Z")
+UNRECOGNISED = "An app or browser that is not recognised"
+
+
+def recognised_device(user_agent: str) -> str:
+    """The browser and the operating system user-agents recognises ("Chrome Mobile 120
+    on Android"), for a security e-mail: never the text a client wrote itself (a
+    phone's model name, an app's product token), which an intruder would fill with a
+    phone number or an address to write their own lines into a genuine e-mail."""
+    parsed = parse_user_agent(user_agent)
+    browser, system = parsed.browser.family, parsed.os.family
+    if browser == "Other" or not _FAMILY.match(browser):
+        return UNRECOGNISED
+    major = parsed.browser.version[0] if parsed.browser.version else None
+    name = f"{browser} {major}" if isinstance(major, int) else browser
+    if system == "Other" or not _FAMILY.match(system):
+        return name
+    return f"{name} on {_OS_NAMES.get(system, system)}"
+
+
 @dataclass(frozen=True)
 class ClientInfo:
     ip: str | None

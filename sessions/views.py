@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from audit.devices import LinkRefused, session_of_disown_token
-from securityportal.client import client_ip
+from securityportal.client import client_ip, recognised_device
 from sessions.banner import banner_context
 from sessions.devices import Device, current_first, device_of
 from sessions.lifecycle import (
@@ -142,8 +142,10 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
     )
     if session is None:
         return render(request, "sessions/disown.html", {"already_ended": True})
+    # Named as the e-mail names it: never the text the client wrote itself.
+    device = recognised_device(session.user_agent)
     if request.method == "GET":
-        return render(request, "sessions/disown.html", {"session": session})
+        return render(request, "sessions/disown.html", {"session": session, "device": device})
     if not disown_session(session=session, ip=client_ip(request)):
         return render(request, "sessions/disown.html", {"already_ended": True})
     if request.user.is_authenticated and request.user.pk != session.user_id:
@@ -153,8 +155,7 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "sessions/disown.html", {"ended_for_someone_else": True})
     messages.warning(
         request,
-        f"{session.device} was signed out. Change your password now: whoever signed in "
-        "there knows it.",
+        f"{device} was signed out. Change your password now: whoever signed in there knows it.",
     )
     return redirect(reverse("security") + "#password-title")
 

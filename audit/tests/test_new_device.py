@@ -211,6 +211,30 @@ def test_the_emails_link_points_to_the_public_url_whatever_host_the_sign_in_name
     assert "legacy.example.net" not in message.body
 
 
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (
+            "Mozilla/5.0 (Linux; Android 13; URGENT call 1-800-555-0100 or visit "
+            "secure-acme-login.com now Build/TQ3A) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Mobile Safari/537.36",
+            "Chrome Mobile 120 on Android",
+        ),
+        ("secure-acme-login.com/1.0", "An app or browser that is not recognised"),
+    ],
+    ids=["phone-model", "product-token"],
+)
+def test_the_email_names_no_text_the_signing_in_client_wrote(alice, user_agent, shown):
+    # The intruder's user agent would otherwise write their lines into a genuine
+    # security e-mail: a number to call, an address to visit.
+    browser_for(alice, user_agent)
+
+    [message] = new_device_mails()
+    assert f"Device:  {shown}" in message.body
+    assert "1-800" not in message.body
+    assert "acme-login" not in message.body
+
+
 def test_a_failed_sign_in_is_never_flagged_or_emailed(alice):
     response = Client(HTTP_USER_AGENT=CHROME_MAC).post(
         "/login/", {"username": "alice", "password": "not the password"}
@@ -335,7 +359,7 @@ def test_opening_the_link_asks_first_and_changes_nothing(intruded):
     assert response.status_code == 200
     content = response.content.decode()
     assert "Sign out this session?" in content
-    assert "Mobile Safari 17 on iPhone" in content
+    assert "Mobile Safari 17 on iOS" in content
     assert 'method="post"' in content
     assert is_signed_in(intruded["phone"])
     assert_nothing_revoked(intruded)
@@ -375,7 +399,7 @@ def test_a_signed_in_reader_lands_on_the_password_card_with_a_warning(intruded):
 
     assert response.redirect_chain == [("/settings/security/#password-title", 302)]
     content = response.content.decode()
-    assert "Mobile Safari 17 on iPhone was signed out." in content
+    assert "Mobile Safari 17 on iOS was signed out." in content
     assert "Change your password now" in content
     assert 'id="password-title"' in content
     assert is_signed_in(laptop)
@@ -410,7 +434,7 @@ def test_a_reader_signed_in_as_someone_else_is_not_told_to_change_their_own_pass
     content = response.content.decode()
     assert "That session is signed out" in content
     assert "Change your password now" not in content
-    assert "Mobile Safari 17 on iPhone was signed out." not in content
+    assert "Mobile Safari 17 on iOS was signed out." not in content
     assert not is_signed_in(intruded["phone"])
     assert is_signed_in(bobs)
     assert len(revoked_events()) == 1
