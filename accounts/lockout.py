@@ -13,11 +13,13 @@ of the last LOGIN_LOCKOUT_MINUTES or hour, not of a window that began with the f
 
 The username is the account's canonical one (an e-mail or another letter case
 counts against the same tally), or the identifier as typed, lowercased, when no
-such user exists, so unknown names are locked exactly like known ones.
+such user exists, so unknown names are locked exactly like known ones. An "IP" is
+an IPv4 address or an IPv6 /64 (``network_of``).
 """
 
 import math
 from dataclasses import dataclass
+from ipaddress import ip_network
 
 from django.conf import settings
 
@@ -58,6 +60,16 @@ def refusal_text(refused: SignInRefused) -> str:
     return f"Too many failed attempts. Try again in {wait}."
 
 
+def network_of(ip: str) -> str:
+    """What sign-ins from ``ip`` are counted against: an IPv4 address itself, an IPv6
+    address's /64. One host holds a whole /64 (a home line, a cloud server):
+    counted by address, it could send every guess from another of its 2**64
+    addresses and never meet the per-IP rate or the lockout."""
+    if ":" not in ip:
+        return ip
+    return str(ip_network(f"{ip}/64", strict=False))
+
+
 @dataclass(frozen=True)
 class Attempt:
     username: str
@@ -65,7 +77,7 @@ class Attempt:
 
     @property
     def pair(self) -> str:
-        return f"{self.username}\n{self.ip or '-'}"
+        return f"{self.username}\n{network_of(self.ip) if self.ip else '-'}"
 
 
 def _lockout_seconds() -> int:
@@ -83,7 +95,9 @@ def admit(attempt: Attempt) -> None:
     try fifty passwords). ``record_success`` takes the count back."""
     if attempt.ip is not None:
         requests, seconds = settings.LOGIN_RATE_PER_IP
-        wait = ratelimit.hit(_IP, attempt.ip, limit=requests, seconds=seconds).retry_after
+        wait = ratelimit.hit(
+            _IP, network_of(attempt.ip), limit=requests, seconds=seconds
+        ).retry_after
         if wait is not None:
             raise SignInRefused(SignInRefused.RATE_LIMITED, wait)
     wait = max(
@@ -107,7 +121,7 @@ def sign_in_rate(ip: str | None) -> ratelimit.Window | None:
     if ip is None:
         return None
     requests, seconds = settings.LOGIN_RATE_PER_IP
-    return ratelimit.peek(_IP, ip, limit=requests, seconds=seconds)
+    return ratelimit.peek(_IP, network_of(ip), limit=requests, seconds=seconds)
 
 
 def record_failure(attempt: Attempt) -> None:

@@ -434,6 +434,29 @@ def test_the_rate_limit_leaves_other_ips_alone(three_a_minute, bob, carol):
     assert Session.objects.get().user == carol
 
 
+def test_an_ipv6_network_counts_as_one_address(three_a_minute, alice, bob):
+    # One host holds a whole /64: counted by its address alone, it could send each
+    # guess from another of its 2**64 and never be limited or locked out.
+    fail(3, "bob", ip="2001:db8:1:2::1")
+
+    rate_limited = api_sign_in("alice", ip="2001:db8:1:2:ffff::9")
+    next_network = api_sign_in("alice", ip="2001:db8:1:3::1")
+
+    assert_api_refused(rate_limited, "rate_limited", 60)
+    assert next_network.status_code == 200
+
+
+def test_guesses_spread_over_an_ipv6_network_lock_that_network_out(bob):
+    for host in range(1, 6):
+        fail(1, "bob", ip=f"2001:db8:1:2::{host}")
+
+    response = browser_sign_in("bob", ip="2001:db8:1:2::99")
+    elsewhere = browser_sign_in("bob", ip="2001:db8:1:3::1")
+
+    assert_page_refused(response, LOCKED_OUT_PAGE, 900)
+    assert elsewhere.status_code == 302
+
+
 def test_the_rate_limit_counts_browser_and_api_attempts_together(three_a_minute, bob, carol):
     fail(2, "bob", sign_in=browser_sign_in)
     fail(1, "bob", sign_in=api_sign_in)
