@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
 from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -64,24 +65,32 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     here, as it does in the counters: a stolen session gets no more guesses while
     they are down.
 
+    An unknown username is locked out the same way, by the attempts recorded under
+    the name as typed: answered 401 for ever while a real one gets 429, the lockout
+    would tell which names exist.
+
     A Redis outage therefore lifts no lockout and opens no window for password
-    guessing. Unknown usernames are not counted (there is no password to guess, and
-    the trail is indexed by user); neither are the per-IP rate and the hourly cap
-    per username, which need the counters (docs/DECISIONS.md)."""
-    user = User.objects.for_identifier(attempt.username)
-    if user is None or attempt.ip is None:
+    guessing. The per-IP rate and the hourly cap per username need the counters
+    (docs/DECISIONS.md)."""
+    if attempt.ip is None:
         return None
-    now = timezone.now()
-    since = now - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    user = User.objects.for_identifier(attempt.username)
+    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     limit = settings.LOGIN_FAILURE_LIMIT
-    sign_ins = (
-        LoginEvent.objects.filter(user=user, ip=attempt.ip, created_at__gt=since)
-        .filter(Q(success=True) | Q(failure_reason=LoginEvent.FailureReason.BAD_CREDENTIALS))
-        .order_by("-created_at")
-        .values_list("success", "created_at")[:limit]
-    )
+    bad_credentials = Q(failure_reason=LoginEvent.FailureReason.BAD_CREDENTIALS)
+    sign_ins = LoginEvent.objects.filter(ip=attempt.ip, created_at__gt=since)
+    if user is None:
+        sign_ins = (
+            sign_ins.filter(bad_credentials, user=None)
+            .alias(folded=Lower("username"))
+            .filter(folded=attempt.username)
+        )
+    else:
+        sign_ins = sign_ins.filter(Q(success=True) | bad_credentials, user=user)
     guesses = (
-        AuditEvent.objects.filter(
+        []
+        if user is None
+        else AuditEvent.objects.filter(
             user=user,
             action=CONFIRM_FAILED,
             ip=attempt.ip,
@@ -91,6 +100,7 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
         .order_by("-created_at")
         .values_list("created_at", flat=True)[:limit]
     )
+    sign_ins = sign_ins.order_by("-created_at").values_list("success", "created_at")[:limit]
     recent = sorted(
         [*sign_ins, *((False, moment) for moment in guesses)],
         key=lambda outcome: outcome[1],

@@ -65,6 +65,16 @@ def test_the_limit_reached_locks_the_pair_out_from_the_trail(bob, clock):
     assert api_sign_in("bob").status_code == 200
 
 
+@pytest.mark.parametrize("name", ["bob", "mallory"], ids=["a-user", "nobody"])
+def test_a_name_nobody_has_is_locked_out_like_a_real_one(bob, name):
+    # Locked out after five guesses or answered 401 for ever: the difference would
+    # tell which names exist.
+    fail(5, name, sign_in=api_sign_in)
+
+    assert_api_refused(api_sign_in(name, WRONG), "locked_out", LOCKOUT_SECONDS)
+    assert api_sign_in(name, WRONG, ip=OTHER_IP).status_code == 401
+
+
 def test_the_lockout_from_the_trail_holds_for_that_ip_only(bob):
     fail(5, sign_in=api_sign_in)
 
