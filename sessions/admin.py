@@ -90,6 +90,12 @@ class SessionAdmin(AccountScopedAdmin):
         # ``queryset`` is the list's own, so another account's ids posted here
         # select nothing.
         ip = client_ip(request)
+        # "Select all" takes the session in use along unseen: as on the security page
+        # and in the API, that one ends by signing out, not from a list.
+        current = request.session.current_row()
+        kept = current is not None and queryset.filter(pk=current.pk).exists()
+        if kept:
+            queryset = queryset.exclude(pk=current.pk)
         selected = list(queryset.select_related("user"))
         revoked = sum(
             session.revoke(reason=RevokedReason.ADMIN, actor=request.user, ip=ip)
@@ -100,4 +106,6 @@ class SessionAdmin(AccountScopedAdmin):
         if len(selected) > revoked:
             ended = len(selected) - revoked
             text += f" {ended} of the selected had already ended."
+        if kept:
+            text += " Your own session stays signed in: sign out to end it."
         messages.success(request, text)

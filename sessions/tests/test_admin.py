@@ -255,6 +255,28 @@ def test_revoke_writes_one_row_per_live_session_and_counts_the_ended_ones(alice,
     assert third.revoked_reason == RevokedReason.USER
 
 
+def test_revoking_every_session_of_the_list_keeps_the_owners_own(alice, bob):
+    # "Select all" takes the owner's own session along unseen: as on the security
+    # page and in the API, the session in use is ended by signing out, not from a list.
+    owner = browser_for(alice)
+    owners = row_of(owner)
+    bobs = row_of(browser_for(bob))
+
+    response = revoke(owner, owners, select_across="1")
+
+    assert response.status_code == 302
+    page = owner.get(LIST)
+    assert page.status_code == 200
+    assert "Revoked 1 session. Your own session stays signed in: sign out to end it." in (
+        page.content.decode()
+    )
+    owners.refresh_from_db()
+    bobs.refresh_from_db()
+    assert owners.revoked_at is None
+    assert bobs.revoked_reason == RevokedReason.ADMIN
+    assert [event.target for event in revoked_events()] == [f"session:{bobs.pk}"]
+
+
 def test_a_revoked_browser_is_signed_out_on_its_next_request(alice, bob):
     owner = browser_for(alice)
     bobs = browser_for(bob)
