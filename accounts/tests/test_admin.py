@@ -1006,6 +1006,30 @@ def test_a_change_with_a_stale_password_asks_for_it_and_changes_nothing(alice):
     assert policy_events() == []
 
 
+def test_a_stale_password_prompt_never_writes_the_new_users_password_back(alice):
+    with time_machine.travel(START, tick=False) as clock:
+        owner = browser_for(alice)
+        clock.shift(timedelta(minutes=20))
+
+        response = owner.post(
+            "/admin/accounts/user/add/",
+            {
+                "username": "dave",
+                "email": "dave@acme.example",
+                "usable_password": "true",
+                "password1": "a password only dave should know",
+                "password2": "a password only dave should know",
+            },
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Confirm it" in page
+    assert 'value="dave"' in page
+    assert "a password only dave should know" not in page
+    assert not User.objects.filter(username="dave").exists()
+
+
 def test_the_right_password_carries_on_with_the_change(alice):
     with time_machine.travel(START, tick=False) as clock:
         owner = browser_for(alice)

@@ -13,6 +13,7 @@ import time_machine
 from django.db import connection
 from django.test import Client
 
+from accounts import lockout
 from audit.models import LoginEvent
 from conftest import CHROME_MAC, PASSWORD, PYTHON_CLIENT, PasswordHashes, full_width
 from sessions.models import Session
@@ -506,3 +507,37 @@ def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit_checked(bob, mo
     assert statuses == [401] * 5 + [429] * 7
     assert hashes.count == 5
     assert reasons(success=False).count("locked_out") == 7
+
+
+def test_signing_in_correctly_never_counts_towards_the_hourly_cap(settings, bob):
+    # Each attempt is counted up front (before its password is hashed); a success
+    # takes its count back, or a user would be locked out by signing in.
+    settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR = 3
+
+    answers = [api_sign_in("bob", ip=f"198.51.100.{n}").status_code for n in range(5)]
+
+    assert answers == [200] * 5
+
+
+def test_guesses_admitted_before_any_is_recorded_meet_the_pairs_limit(settings, db):
+    # A burst of parallel guesses is admitted before the first is answered: each is
+    # counted as it is admitted, so the one past the limit is refused unhashed.
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        lockout.admit(lockout.Attempt(username="bob", ip=HOME_IP))
+
+    with pytest.raises(lockout.SignInRefused) as refused:
+        lockout.admit(lockout.Attempt(username="bob", ip=HOME_IP))
+
+    assert refused.value.reason == lockout.SignInRefused.LOCKED_OUT
+
+
+def test_guesses_admitted_before_any_is_recorded_meet_the_hourly_cap(settings, db):
+    settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR = 3
+    for n in range(3):
+        lockout.admit(lockout.Attempt(username="bob", ip=f"198.51.100.{n}"))
+
+    with pytest.raises(lockout.SignInRefused) as refused:
+        lockout.admit(lockout.Attempt(username="bob", ip="203.0.113.200"))
+
+    assert refused.value.reason == lockout.SignInRefused.LOCKED_OUT
+    assert refused.value.retry_after == 3600

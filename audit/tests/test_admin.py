@@ -303,3 +303,24 @@ def test_a_superuser_sees_the_events_of_every_account(alice, carol):
     assert "user:carol" in trail
     assert "user:alice" in trail
     assert AuditEvent.objects.count() >= 2
+
+
+@pytest.mark.parametrize("path", [LOGINS, TRAIL], ids=["sign-ins", "audit-trail"])
+def test_not_even_a_superuser_can_change_or_delete_the_record(alice, path):
+    root = User.objects.create_superuser(
+        username="root", email="root@platform.example", password=PASSWORD
+    )
+    events.record("password.changed", user=alice, target=f"user:{alice.pk}")
+    admin = browser_for(root)
+    row = (LoginEvent if path == LOGINS else AuditEvent).objects.latest("id")
+
+    changed = admin.post(f"{path}{row.pk}/change/", {"ip": "10.0.0.1", "success": ""})
+    deleted = admin.post(f"{path}{row.pk}/delete/", {"post": "yes"})
+    in_bulk = admin.post(
+        path, {"action": "delete_selected", "_selected_action": [str(row.pk)], "post": "yes"}
+    )
+
+    assert changed.status_code == 403
+    assert deleted.status_code == 403
+    assert in_bulk.status_code in (200, 302)
+    assert type(row).objects.filter(pk=row.pk).exists()

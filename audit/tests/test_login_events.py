@@ -502,7 +502,18 @@ def test_the_activity_page_needs_a_signed_in_user(db):
 
 
 def test_a_cursor_shows_only_the_users_own_older_events(alice, bob, long_history):
-    make_events(bob, 20)
+    # bob's attempts fall between alice's, so that any page of hers could take them.
+    for n in range(20):
+        LoginEvent.objects.create(
+            user=bob,
+            account=bob.account,
+            username=f"bob{n:02d}",
+            channel="browser",
+            success=False,
+            failure_reason="bad_credentials",
+            ip=HOME_IP,
+            created_at=START - timedelta(milliseconds=250 * n),
+        )
     micros = (START - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
     response = long_history.get(f"/settings/security/activity/?after={micros + 1}-1")

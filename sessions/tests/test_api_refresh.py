@@ -104,6 +104,19 @@ def test_a_refresh_token_presented_again_within_the_grace_window_gets_the_same_s
     assert not AuditEvent.objects.filter(action="refresh_token.reuse_detected").exists()
 
 
+def test_the_grace_window_ends_exactly_grace_seconds_after_the_rotation(alice_api, frozen):
+    first = refresh(alice_api["refresh"]).json()["refresh"]
+    frozen.shift(timedelta(seconds=10))
+
+    at_the_edge = refresh(alice_api["refresh"])
+    frozen.shift(timedelta(microseconds=1))
+    past_it = refresh(alice_api["refresh"])
+
+    assert at_the_edge.status_code == 200
+    assert at_the_edge.json()["refresh"] == first
+    assert_refused(past_it, "token_reused")
+
+
 def test_the_successor_handed_out_again_within_the_grace_window_keeps_working(alice_api, frozen):
     refresh(alice_api["refresh"])
     frozen.shift(timedelta(seconds=5))
