@@ -14,16 +14,14 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import roles
 from accounts.admin_scope import AccountScopedAdmin, CheckedInputAdmin
 from accounts.models import Account, User
 from accounts.owners import access_of, record_access_change, update_session_policy
 from accounts.policy import bounds
-from accounts.signals import PasswordChangeOrigin
+from accounts.signals import AccessChangeOrigin, PasswordChangeOrigin
 from securityportal.client import client_ip
-from sessions.lifecycle import end_sessions_if_access_ends
 
 # Never shown to, nor taken from, an owner: with them an owner could move a user
 # into another tenant, or make anyone staff or superuser (privilege escalation).
@@ -169,9 +167,10 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
         before = None
         if change:
             before = access_of(obj)
-            # Before the save, which would end them too, but without saying who did.
-            end_sessions_if_access_ends(
-                user=obj, now=timezone.now(), actor=request.user, ip=client_ip(request)
+            # The save ends the sessions of a user it deactivates or moves
+            # (sessions.receivers): this says who did it, and from where.
+            obj.access_change_origin = AccessChangeOrigin(
+                actor=request.user, ip=client_ip(request)
             )
         super().save_model(request, obj, form, change)
         if before is not None:

@@ -11,6 +11,16 @@ from django.dispatch import Signal
 password_changed = Signal()
 
 
+@dataclass(frozen=True)
+class AccessChangeOrigin:
+    """Who deactivated a user or moved them to another account, and from where: set on
+    the user before it is saved (``access_change_origin``), for the audit row of the
+    sessions the save ends."""
+
+    actor: Any
+    ip: str | None
+
+
 @dataclass
 class PasswordChangeOrigin:
     """Where a password change was made, when a signed-in session made it.

@@ -125,10 +125,16 @@ def end_sessions_when_access_ends(
     sender: type, instance: User, update_fields: Any = None, **kwargs: Any
 ) -> None:
     """A user deactivated, or moved to another account, is signed out everywhere
-    before the change is stored, whichever code saves it (the admin does it first,
-    with its actor: sessions.lifecycle.end_sessions_if_access_ends)."""
+    before the change is stored, whichever code saves it; by whom and from where if
+    the code that saves it says so (the admin: ``access_change_origin``)."""
     if instance._state.adding or instance.pk is None:
         return
     if update_fields is not None and not {"is_active", "account"} & set(update_fields):
         return
-    end_sessions_if_access_ends(user=instance, now=timezone.now())
+    origin = getattr(instance, "access_change_origin", None)
+    end_sessions_if_access_ends(
+        user=instance,
+        now=timezone.now(),
+        actor=origin.actor if origin is not None else None,
+        ip=origin.ip if origin is not None else None,
+    )
