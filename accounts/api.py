@@ -12,7 +12,7 @@ from accounts.models import Account, User
 from accounts.passwords import change_password
 from accounts.signin import PASSWORD_CHANGE, confirm_password
 from accounts.validators import PASSWORD_MAX
-from securityportal.api import ApiView, Refused, SessionEndingView, Text, validated_input
+from securityportal.api import ApiView, Refused, SessionManagementView, Text, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.serializers import RevokedCountOutput
@@ -72,7 +72,7 @@ class PasswordInput(serializers.Serializer):
         return value
 
 
-class PasswordView(SessionEndingView):
+class PasswordView(SessionManagementView):
     @extend_schema(
         summary="Change your password",
         description="Every other session of yours ends; this one stays signed in.",

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from accounts.models import Account, User
 from accounts.owners import UNCHANGED, update_session_policy
 from accounts.policy import bounds, effective_policy
-from securityportal.api import SessionEndingView, SessionManagementView, validated_input
+from securityportal.api import SessionManagementView, validated_input
 from securityportal.client import client_ip
 from securityportal.schema import errors
 from sessions.lifecycle import Scope, revoke_account_sessions
@@ -391,7 +391,7 @@ class ActiveUsersView(SessionManagementView):
         return Response(ActiveUsersPageOutput(page, context={"you": request.user}).data)
 
 
-class AccountRevokeSessionsView(SessionEndingView):
+class AccountRevokeSessionsView(SessionManagementView):
     """Sign out everyone in the account but the calling session (``others``) or
     everyone including it (``all``: the caller's next request answers 401)."""
 

@@ -62,29 +62,25 @@ class Refused(exceptions.APIException):
         self.wait = wait
 
 
-class SessionApiThrottle(BaseThrottle):
-    """SESSION_API_RATE, counted in the shared cache (several server processes count
-    together): per signed-in user, or per session for a view that says
-    ``counted_per_session`` (SessionEndingView). A stolen token cannot be used to
-    hammer the session endpoints."""
+class PerUserThrottle(BaseThrottle):
+    """SESSION_API_RATE per signed-in user, counted in the shared cache: a stolen
+    token cannot be used to hammer the session endpoints, and several server
+    processes count together."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         self.retry_after = None
         if request.user is None:
             return True
         requests, seconds = settings.SESSION_API_RATE
-        scope, key = (
-            ("api-session", str(request.auth.pk))
-            if getattr(view, "counted_per_session", False)
-            else ("api-user", str(request.user.pk))
-        )
         # A Redis outage must not turn every API call into a 500: the caller is
         # signed in (its session was just checked against the database), so the rate
         # limit is waived while the counters cannot be reached; and after they
         # failed, for a few seconds without waiting on a Redis that hangs.
         window = cache_backoff.call(
             DEFAULT_CACHE_ALIAS,
-            lambda: ratelimit.hit(scope, key, limit=requests, seconds=seconds),
+            lambda: ratelimit.hit(
+                "api-user", str(request.user.pk), limit=requests, seconds=seconds
+            ),
             otherwise=None,
             failure="API rate limit not counted, cache unreachable",
         )
@@ -136,27 +132,15 @@ class ApiView(APIView):
 
 
 class SessionManagementView(ApiView):
-    """An endpoint that lists what could be ended or changes the account's policy: rate
-    limited per user (SESSION_API_RATE, SPEC §7); those that end sessions are
-    SessionEndingViews, counted per session.
+    """An endpoint that ends sessions, changes the password or the account's policy, or
+    lists what could be ended: rate limited per user (SESSION_API_RATE, SPEC §7).
 
     A stolen token cannot hammer these (mass sign-outs, password guesses through
     ``current_password``, polling for new sessions to end). Reading who you are
     (``/api/auth/me``) and your sign-in history are not counted: they end nothing,
     and ``/api/auth/me`` is the call a client makes most."""
 
-    throttle_classes = [SessionApiThrottle]
-
-
-class SessionEndingView(SessionManagementView):
-    """An endpoint that ends sessions, with which a user takes their account back from
-    whoever holds a stolen token: sign out, sign out one or all other sessions,
-    change the password, the owner's sign-out of everyone. Counted per session, not
-    per user: a thief hammering the lists with the stolen token would otherwise use
-    up the owner's rate and keep them from signing the thief out (the sign-in
-    lockout still counts ``current_password`` guesses per user)."""
-
-    counted_per_session = True
+    throttle_classes = [PerUserThrottle]
 
 
 def _first_code(errors: Any) -> str:

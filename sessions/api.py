@@ -18,7 +18,6 @@ from securityportal.api import (
     ApiView,
     BadRequest,
     Refused,
-    SessionEndingView,
     SessionManagementView,
     validated_input,
 )
@@ -163,7 +162,7 @@ class RefreshView(ApiView):
         return Response(TokenPairOutput(pair).data)
 
 
-class LogoutView(SessionEndingView):
+class LogoutView(SessionManagementView):
     @extend_schema(
         summary="Sign out this session",
         request=None,
@@ -194,7 +193,7 @@ class SessionListView(SessionManagementView):
         return Response(output.data)
 
 
-class SessionDetailView(SessionEndingView):
+class SessionDetailView(SessionManagementView):
     @extend_schema(
         summary="Sign out one of your other sessions",
         responses={204: None, **errors(400, 401, 404, 429)},
@@ -217,7 +216,7 @@ class SessionDetailView(SessionEndingView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RevokeOthersView(SessionEndingView):
+class RevokeOthersView(SessionManagementView):
     @extend_schema(
         summary="Sign out all your other sessions",
         request=None,

@@ -1,6 +1,5 @@
 """SESSION_API_RATE: one signed-in user's requests to the session-management endpoints
-are rate limited, per user, and those that end sessions per session; sign-in is
-limited per IP (LOGIN_RATE_PER_IP). Every answer
+are rate limited, per user; sign-in is limited per IP (LOGIN_RATE_PER_IP). Every answer
 counted against either rate says where the caller stands in X-RateLimit-Limit,
 -Remaining and -Reset."""
 
@@ -33,72 +32,40 @@ def test_the_request_over_the_rate_is_refused_with_retry_after(alice, three_a_mi
     assert refused["Retry-After"] == "30"
 
 
-def test_the_lists_and_the_policy_of_one_user_count_against_one_rate(alice, three_a_minute):
+def test_every_session_management_endpoint_of_the_user_counts_against_one_rate(
+    alice, three_a_minute
+):
     client = bearer(api_login(alice)["access"])
     client.get("/api/auth/sessions")
-    bearer(api_login(alice)["access"]).get("/api/accounts/me/security")
-    client.patch("/api/accounts/me/security", "[]", content_type="application/json")
+    client.put("/api/auth/password", "[]", content_type="application/json")
+    client.get("/api/accounts/me/security")
 
-    response = client.get("/api/accounts/me/active-users")
+    response = client.post("/api/auth/sessions/revoke-others")
 
     assert response.status_code == 429
 
 
 # Each session-management endpoint, with a request it would otherwise carry out (or
-# refuse with a 4xx of its own): those counted per user...
-COUNTED_PER_USER = [
+# refuse with a 4xx of its own).
+SESSION_MANAGEMENT = [
     ("get", "/api/auth/sessions", None),
-    ("get", "/api/accounts/me/security", None),
-    ("patch", "/api/accounts/me/security", {"idle_minutes": 30}),
-    ("get", "/api/accounts/me/active-users", None),
-]
-# ...and those that end sessions, counted per session.
-ENDING_SESSIONS = [
     ("delete", f"/api/auth/sessions/{uuid.UUID(int=1)}", None),
     ("post", "/api/auth/sessions/revoke-others", None),
     ("post", "/api/auth/logout", None),
     ("put", "/api/auth/password", {"current_password": PASSWORD, "new_password": "x" * 20}),
+    ("get", "/api/accounts/me/security", None),
+    ("patch", "/api/accounts/me/security", {"idle_minutes": 30}),
     ("post", "/api/accounts/me/security/revoke-sessions", {"scope": "others"}),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), COUNTED_PER_USER)
-def test_a_list_or_the_policy_is_refused_once_the_user_is_over_the_rate(
-    alice, three_a_minute, method, path, body
-):
-    for _ in range(3):
-        bearer(api_login(alice)["access"]).get("/api/auth/sessions")
-
-    response = getattr(bearer(api_login(alice)["access"]), method)(
-        path, body, content_type="application/json"
-    )
-
-    assert response.status_code == 429
-    assert response.json()["code"] == "throttled"
-
-
-@pytest.mark.parametrize(("method", "path", "body"), ENDING_SESSIONS)
-def test_a_thief_hammering_the_lists_cannot_keep_the_owner_from_signing_sessions_out(
-    alice, three_a_minute, method, path, body
-):
-    thief = bearer(api_login(alice)["access"])
-    for _ in range(4):
-        thief.get("/api/auth/sessions")
-    owner = bearer(api_login(alice)["access"])
-
-    response = getattr(owner, method)(path, body, content_type="application/json")
-
-    assert response.status_code != 429
-    assert response.status_code < 500
-
-
-@pytest.mark.parametrize(("method", "path", "body"), ENDING_SESSIONS)
-def test_an_endpoint_that_ends_sessions_is_refused_once_the_session_is_over_the_rate(
+@pytest.mark.parametrize(("method", "path", "body"), SESSION_MANAGEMENT)
+def test_a_session_management_endpoint_is_refused_once_the_user_is_over_the_rate(
     alice, three_a_minute, method, path, body
 ):
     client = bearer(api_login(alice)["access"])
     for _ in range(3):
-        client.delete(f"/api/auth/sessions/{uuid.UUID(int=2)}")
+        client.get("/api/auth/sessions")
 
     response = getattr(client, method)(path, body, content_type="application/json")
 
