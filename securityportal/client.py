@@ -19,9 +19,12 @@ _GENERIC_DEVICES = {"Other", "Generic Smartphone", "Generic Tablet", "Generic Fe
 
 def _valid_ip(value: str) -> str | None:
     try:
-        return str(ip_address(value.strip()))
+        address = ip_address(value.strip())
     except ValueError:
         return None
+    # An IPv4 client as a dual-stack listener or a proxy writes it (::ffff:a.b.c.d) is
+    # that IPv4 address: as IPv6, every IPv4 client would share one network's limits.
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -79,6 +79,16 @@ def test_a_trusted_entry_is_normalised(settings):
     assert client_ip(request) == "2001:db8::1"
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_an_ipv4_client_seen_through_ipv6_is_its_ipv4_address(settings, proxies):
+    # A dual-stack listener, or a proxy, writes IPv4 clients as ::ffff:a.b.c.d: read as
+    # IPv6, every IPv4 client would share one /64 of the sign-in limits.
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = request_from("::ffff:198.51.100.7", forwarded_for="::ffff:203.0.113.9")
+
+    assert client_ip(request) == ("203.0.113.9" if proxies else "198.51.100.7")
+
+
 def test_an_unparseable_remote_addr_gives_no_ip(settings):
     settings.TRUSTED_PROXY_COUNT = 0
 
