@@ -95,7 +95,8 @@ def recognised_device(user_agent: str) -> str:
     phone number or an address to write their own lines into a genuine e-mail."""
     parsed = parse_user_agent(user_agent)
     browser, system = parsed.browser.family, parsed.os.family
-    if browser == "Other" or not _FAMILY.match(browser):
+    # A crawler's family is whatever name it gave itself ("... bot/1.0").
+    if parsed.is_bot or browser == "Other" or not _FAMILY.match(browser):
         return UNRECOGNISED
     major = parsed.browser.version[0] if parsed.browser.version else None
     name = f"{browser} {major}" if isinstance(major, int) else browser

@@ -221,8 +221,12 @@ def test_the_emails_link_points_to_the_public_url_whatever_host_the_sign_in_name
             "Chrome Mobile 120 on Android",
         ),
         ("secure-acme-login.com/1.0", "An app or browser that is not recognised"),
+        (
+            "Mozilla/5.0 (compatible; Call 1-800-555-0100 to keep acme-login bot/1.0)",
+            "An app or browser that is not recognised",
+        ),
     ],
-    ids=["phone-model", "product-token"],
+    ids=["phone-model", "product-token", "crawler"],
 )
 def test_the_email_names_no_text_the_signing_in_client_wrote(alice, user_agent, shown):
     # The intruder's user agent would otherwise write their lines into a genuine
