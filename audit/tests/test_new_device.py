@@ -222,7 +222,7 @@ def test_the_emails_link_points_to_the_public_url_whatever_host_the_sign_in_name
         ),
         ("secure-acme-login.com/1.0", "An app or browser that is not recognised"),
         (
-            "Mozilla/5.0 (compatible; Call 1-800-555-0100 to keep acme-login bot/1.0)",
+            "Mozilla/5.0 (compatible; Call 1 800 555 0100 now bot/1.0)",
             "An app or browser that is not recognised",
         ),
     ],
@@ -235,7 +235,7 @@ def test_the_email_names_no_text_the_signing_in_client_wrote(alice, user_agent, 
 
     [message] = new_device_mails()
     assert f"Device:  {shown}" in message.body
-    assert "1-800" not in message.body
+    assert "800" not in message.body
     assert "acme-login" not in message.body
 
 
