@@ -39,10 +39,10 @@ class AccessTokenAuthentication(BaseAuthentication):
         except TokenRejected as error:
             raise AuthenticationFailed(error.detail, code=error.code) from None
         now = timezone.now()
-        session_id = _as_uuid(claims["sid"])
         # The row with its user and account, in one statement (or none, from the
-        # session cache): request.user needs nothing more.
-        session, failure = (None, None) if session_id is None else api_session(session_id, now)
+        # session cache): request.user needs nothing more. The claim is a canonical
+        # UUID (decode_access_token checked it).
+        session, failure = api_session(uuid.UUID(claims["sid"]), now)
         if session is None or str(session.user_id) != claims["sub"]:
             raise AuthenticationFailed("The access token is not valid.", code="token_invalid")
         if failure is not None:
@@ -50,10 +50,3 @@ class AccessTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(detail, code=failure)
         record_activity(session, now)
         return session.user, session
-
-
-def _as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
