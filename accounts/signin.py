@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate, user_login_failed
 from django.core.cache import DEFAULT_CACHE_ALIAS
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -69,24 +68,30 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
     the name as typed: answered 401 for ever while a real one gets 429, the lockout
     would tell which names exist.
 
-    A Redis outage therefore lifts no lockout and opens no window for password
-    guessing. The per-IP rate and the hourly cap per username need the counters
-    (docs/DECISIONS.md)."""
+    A Redis outage therefore lifts no lockout of an address. The trail matches the
+    address itself, where the counters take an IPv6 client's whole /64, and the
+    per-IP rate and the hourly cap per username need the counters: those are waived
+    for the outage (docs/DECISIONS.md)."""
     if attempt.ip is None:
         return None
     user = User.objects.for_identifier(attempt.username)
     since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     limit = settings.LOGIN_FAILURE_LIMIT
     bad_credentials = Q(failure_reason=LoginEvent.FailureReason.BAD_CREDENTIALS)
-    sign_ins = LoginEvent.objects.filter(ip=attempt.ip, created_at__gt=since)
+    sign_ins = LoginEvent.objects.filter(ip=attempt.ip, created_at__gt=since).order_by(
+        "-created_at"
+    )
     if user is None:
-        sign_ins = (
-            sign_ins.filter(bad_credentials, user=None)
-            .alias(folded=Lower("username"))
-            .filter(folded=attempt.username)
-        )
+        # The names compared as the counters compare them (Python's lower(), which
+        # neither SQLite's nor every PostgreSQL locale's LOWER matches beyond ASCII).
+        typed = sign_ins.filter(bad_credentials, user=None).values_list("username", "created_at")
+        sign_ins = [
+            (False, moment) for name, moment in typed if name.strip().lower() == attempt.username
+        ][:limit]
     else:
-        sign_ins = sign_ins.filter(Q(success=True) | bad_credentials, user=user)
+        sign_ins = sign_ins.filter(Q(success=True) | bad_credentials, user=user).values_list(
+            "success", "created_at"
+        )[:limit]
     guesses = (
         []
         if user is None
@@ -100,7 +105,6 @@ def lockout_from_trail(attempt: lockout.Attempt) -> int | None:
         .order_by("-created_at")
         .values_list("created_at", flat=True)[:limit]
     )
-    sign_ins = sign_ins.order_by("-created_at").values_list("success", "created_at")[:limit]
     recent = sorted(
         [*sign_ins, *((False, moment) for moment in guesses)],
         key=lambda outcome: outcome[1],

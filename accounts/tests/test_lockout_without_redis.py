@@ -65,7 +65,9 @@ def test_the_limit_reached_locks_the_pair_out_from_the_trail(bob, clock):
     assert api_sign_in("bob").status_code == 200
 
 
-@pytest.mark.parametrize("name", ["bob", "mallory"], ids=["a-user", "nobody"])
+@pytest.mark.parametrize(
+    "name", ["bob", "mallory", "Éve"], ids=["a-user", "nobody", "nobody-beyond-ascii"]
+)
 def test_a_name_nobody_has_is_locked_out_like_a_real_one(bob, name):
     # Locked out after five guesses or answered 401 for ever: the difference would
     # tell which names exist.
