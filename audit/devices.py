@@ -80,21 +80,23 @@ class LinkRefused(Exception):
         self.code = code
 
 
-def forget_device_of(session_id: uuid.UUID, user_id: int) -> None:
+def forget_device_of(session_id: uuid.UUID, user_id: int) -> list[uuid.UUID]:
     """Forget the device ``session_id`` signed in from, for its user: the sign-ins
     that made it known stop vouching for it (their ``device_key`` is cleared). The
     user said that sign-in wasn't them, so the intruder's own first sign-in must not
     make their device a known one: the next sign-in from it is new again, alerted
-    and e-mailed."""
+    and e-mailed. Returns the sessions that device signed in, to be ended too."""
     key = (
         LoginEvent.objects.filter(session_id=session_id, success=True)
         .values_list("device_key", flat=True)
         .first()
     )
-    if key:
-        LoginEvent.objects.filter(user_id=user_id, success=True, device_key=key).update(
-            device_key=""
-        )
+    if not key:
+        return []
+    signed_in = LoginEvent.objects.filter(user_id=user_id, success=True, device_key=key)
+    sessions = [found for found in signed_in.values_list("session_id", flat=True) if found]
+    signed_in.update(device_key="")
+    return sessions
 
 
 def disown_token(session_id: uuid.UUID) -> str:

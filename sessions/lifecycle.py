@@ -182,13 +182,17 @@ def revoke_own_session(
 
 
 @transaction.atomic
-def disown_session(*, session: Session, ip: str | None) -> bool:
-    """The "This wasn't me" link: end ``session`` as its user's action, and forget the
-    device it signed in from (``audit.devices.forget_device_of``). False if it had
-    ended already (one winner, one audit row)."""
+def disown_session(*, session: Session, ip: str | None, now: datetime) -> bool:
+    """The "This wasn't me" link: end ``session`` as its user's action, forget the
+    device it signed in from (``audit.devices.forget_device_of``) and end the other
+    sessions that device signed in (a second sign-in from a device already known
+    sent no e-mail, so no link of its own). False if ``session`` had ended already
+    (one winner, one audit row)."""
     if not session.revoke(reason=RevokedReason.USER, actor=session.user, ip=ip):
         return False
-    devices.forget_device_of(session.pk, session.user_id)
+    same_device = devices.forget_device_of(session.pk, session.user_id)
+    for other in Session.objects.for_user(session.user).live(now).filter(pk__in=same_device):
+        other.revoke(reason=RevokedReason.USER, actor=session.user, ip=ip)
     return True
 
 

@@ -146,7 +146,7 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
     device = recognised_device(session.user_agent)
     if request.method == "GET":
         return render(request, "sessions/disown.html", {"session": session, "device": device})
-    if not disown_session(session=session, ip=client_ip(request)):
+    if not disown_session(session=session, ip=client_ip(request), now=timezone.now()):
         return render(request, "sessions/disown.html", {"already_ended": True})
     if request.user.is_authenticated and request.user.pk != session.user_id:
         # The link reached someone else's browser (a forwarded e-mail): telling them

@@ -427,6 +427,23 @@ def test_a_disowned_device_is_new_again_when_it_next_signs_in(alice, intruded):
     assert not LoginEvent.objects.filter(user=alice, success=True).latest("id").new_device
 
 
+def test_disowning_a_device_signs_out_its_other_sessions_too(alice, intruded):
+    # The intruder's second sign-in from the phone was a known device: no e-mail, no
+    # link of its own. Saying the first wasn't you ends it as well.
+    again = Client(HTTP_USER_AGENT=SAFARI_IPHONE)
+    again.cookies["__Host-device"] = intruded["phone"].cookies["__Host-device"].value
+    sign_in(again)
+    assert not LoginEvent.objects.filter(user=alice, success=True).latest("id").new_device
+
+    confirm(csrf_checked_reader(), intruded["link"])
+
+    assert not is_signed_in(intruded["phone"])
+    assert not is_signed_in(again)
+    assert is_signed_in(intruded["laptop"])
+    assert bearer(intruded["script"]["access"]).get("/api/auth/me").status_code == 200
+    assert len(revoked_events()) == 2
+
+
 def test_a_reader_signed_in_as_someone_else_is_not_told_to_change_their_own_password(
     intruded,
 ):
