@@ -4,6 +4,7 @@ installed), its proxy and HTTPS settings, its JWT key and its static files. All 
 with ``manage.py check --deploy``."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -13,6 +14,7 @@ from django.core.checks.security.base import (
     SECRET_KEY_MIN_LENGTH,
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
+from django.http.request import validate_host
 
 from securityportal.serving import worker_count
 
@@ -197,7 +199,20 @@ def public_url(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Security e-mails link to PUBLIC_URL, or else to the host the request came to,
     which a client chooses among DJANGO_ALLOWED_HOSTS."""
     hosts = settings.ALLOWED_HOSTS
-    if not settings.PUBLIC_URL and (len(hosts) > 1 or any(host.startswith(".") for host in hosts)):
+    if settings.PUBLIC_URL:
+        host = urlsplit(settings.PUBLIC_URL).hostname or ""
+        if validate_host(host, hosts):
+            return []
+        return [
+            Warning(
+                f"PUBLIC_URL ({settings.PUBLIC_URL}) names a host DJANGO_ALLOWED_HOSTS "
+                "does not: the links of security e-mails would lead where the portal "
+                "does not answer.",
+                hint="Set PUBLIC_URL to the portal's address, one of DJANGO_ALLOWED_HOSTS.",
+                id="securityportal.W010",
+            )
+        ]
+    if len(hosts) > 1 or any(host.startswith(".") for host in hosts):
         return [
             Warning(
                 "PUBLIC_URL is unset and DJANGO_ALLOWED_HOSTS names several hosts: a "
@@ -210,10 +225,13 @@ def public_url(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     return []
 
 
-# Mail backends that keep the message on this machine: its log, its disk.
+# Mail backends that never deliver: they write the message on this machine (its log,
+# its disk), keep it in memory, or drop it.
 _MAIL_KEPT_HERE = (
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
 )
 
 
@@ -224,9 +242,9 @@ def mail_kept_here(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if settings.EMAIL_BACKEND in _MAIL_KEPT_HERE:
         return [
             Warning(
-                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: security e-mails, with their "
-                "one-click sign-out links, are written on this machine instead of sent, "
-                "and users never receive them.",
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: security e-mails are never "
+                "sent (users never hear of a new device or a password change), and the "
+                "console or a file keeps their one-click sign-out links on this machine.",
                 hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend "
                 "and EMAIL_HOST (docs/DEPLOY.md).",
                 id="securityportal.W006",

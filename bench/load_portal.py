@@ -272,6 +272,8 @@ def start_server(workdir: Path, url: str, redis_url: str) -> tuple[Process, int]
         LOGIN_RATE_PER_IP="1000000/min",
         SESSION_API_RATE="1000000/min",
         LOG_LEVEL="WARNING",
+        # No mail server: the new-device e-mails of the simulated sign-ins go nowhere.
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
     python = sys.executable
     run_checked([python, "manage.py", "migrate", "--noinput"], cwd=PROJECT, env=env)

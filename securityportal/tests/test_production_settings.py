@@ -197,7 +197,7 @@ def test_the_deploy_checks_pass_on_the_required_variables_alone_once_static_is_c
     assert "security.W009" not in weak.stderr
 
 
-@pytest.mark.parametrize("backend", ["console", "filebased"])
+@pytest.mark.parametrize("backend", ["console", "filebased", "locmem", "dummy"])
 def test_deploy_checks_warn_of_security_e_mails_kept_on_the_server(tmp_path, backend):
     mail = f"django.core.mail.backends.{backend}.EmailBackend"
     checked = run_python(
@@ -222,10 +222,13 @@ def test_deploy_checks_warn_when_e_mail_links_would_name_the_requests_host(tmp_p
         PUBLIC_URL="https://portal.example.com",
     )
 
+    elsewhere = warnings(PUBLIC_URL="http://localhost:8000")
+
     assert "securityportal.W010" in several
     assert "securityportal.W010" in subdomains
     assert "securityportal.W010" not in named
     assert "securityportal.W010" not in warnings()
+    assert "securityportal.W010" in elsewhere
 
 
 def container_command() -> tuple[list[str], str]:
