@@ -42,7 +42,10 @@ CONFIRM_FAILED = "password.confirm_failed"
 def _as_stored(identifier: str) -> str:
     """As Django's UsernameField: usernames are stored NFKC-normalised, so a name typed
     in full-width letters (an input method's) is the same name, and its guesses count
-    against the same lockout."""
+    against the same lockout. An e-mail address (with "@") is matched as it is
+    stored, unnormalised: an address with a long s and one with an s may be two people."""
+    if "@" in identifier:
+        return identifier
     return unicodedata.normalize("NFKC", identifier)
 
 
