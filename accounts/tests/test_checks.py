@@ -14,7 +14,7 @@ def ids(found: list[checks.CheckMessage]) -> list[str]:
 @pytest.fixture
 def production(settings):
     """The settings production gets from its defaults (the suite turns the redirect
-    off for its plain-HTTP test client)."""
+    off for its plain-HTTP test client, and keeps e-mails in memory)."""
     settings.SECRET_KEY = "a-production-key-of-more-than-fifty-random-characters-0123456789"
     settings.ALLOW_PLAIN_HTTP = False
     settings.SECURE_SSL_REDIRECT = True
@@ -26,6 +26,7 @@ def production(settings):
     settings.TRUSTED_PROXY_COUNT = 0
     settings.SECURE_PROXY_SSL_HEADER = None
     settings.JWT_SIGNING_KEY = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     return settings
 
 
