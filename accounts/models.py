@@ -26,14 +26,39 @@ username_validator = RegexValidator(
 )
 
 
+class AccountManager(models.Manager):
+    def named(self, name: str) -> "Account | None":
+        """The account called ``name`` in any letter case, compared as the unique
+        constraint compares (the database's lower() on both sides): at most one."""
+        return (
+            self.alias(folded=Lower("name"))
+            .filter(folded=Lower(models.Value(name, output_field=models.CharField())))
+            .first()
+        )
+
+
 class Account(models.Model):
     """A tenant: the users of one customer and the session policy they share."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
     # NULL means "use the system default" (settings.SESSION_*_MINUTES_DEFAULT).
     session_idle_minutes = models.PositiveIntegerField(null=True, blank=True)
     session_absolute_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AccountManager()
+
+    class Meta:
+        constraints = [
+            # Accounts are named case-insensitively (make user ACCOUNT=acme finds
+            # Acme): "Acme" and "ACME" may not be two tenants, or a user could be
+            # placed in the wrong one.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="accounts_account_name_ci_unique",
+                violation_error_message="An account with this name already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

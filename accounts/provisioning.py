@@ -48,7 +48,7 @@ def create_account(*, name: str, owner_username: str, owner_email: str, password
     _typed_text(name=name)
     if not name:
         raise ValidationError("An account needs a name.")
-    if Account.objects.filter(name__iexact=name).exists():
+    if Account.objects.named(name) is not None:
         raise ValidationError(f"An account named {name!r} already exists.")
     _check_new_user(username=owner_username, email=owner_email)
     account = Account(name=name)
@@ -69,7 +69,7 @@ def create_user(*, username: str, email: str, account_name: str, role: str, pass
     """Create a user in an existing account, or nothing (raises ValidationError)."""
     account_name = account_name.strip()
     _typed_text(account=account_name)
-    account = Account.objects.filter(name__iexact=account_name).first()
+    account = Account.objects.named(account_name)
     if account is None:
         raise ValidationError(f"There is no account named {account_name!r}.")
     if role not in User.Role.values:

@@ -474,6 +474,15 @@ def test_a_nul_byte_in_a_filter_value_goes_back_to_the_list(alice):
     assert response["Location"] == "/admin/accounts/user/?e=1"
 
 
+def test_a_superuser_cannot_add_an_account_named_like_another_in_any_case(root, acme):
+    # "ACME" beside "Acme" would be two tenants that make user ACCOUNT=acme mixes up.
+    response = browser_for(root).post("/admin/accounts/account/add/", {"name": "ACME"})
+
+    assert response.status_code == 200
+    assert "An account with this name already exists." in response.content.decode()
+    assert list(Account.objects.values_list("name", flat=True)) == ["Acme"]
+
+
 def test_a_superuser_filters_users_by_account(root, alice, carol):
     response = browser_for(root).get(
         f"/admin/accounts/user/?account__id__exact={carol.account_id}"
