@@ -50,17 +50,29 @@ serve: $(STAMP)
 	$(BIN)/python manage.py check --deploy
 	$(BIN)/gunicorn --config gunicorn.conf.py
 
+# The values reach the command through the environment, as given: written into the
+# recipe, make would expand a "$" in them and the shell would read quotes, backticks
+# and $(…) ("Cost$Plus" would be created as "Costlus").
+account: export PROVISION_NAME = $(value NAME)
+account: export PROVISION_OWNER = $(value OWNER)
+account: export PROVISION_EMAIL = $(value EMAIL)
 account: $(STAMP)
 	$(call require,NAME OWNER EMAIL,$(ACCOUNT_USAGE))
 	$(MIGRATE)
-	$(DEV_ENV) $(BIN)/python manage.py create_account "$(NAME)" --owner "$(OWNER)" \
-		--email "$(EMAIL)" $(NOINPUT)
+	$(DEV_ENV) $(BIN)/python manage.py create_account "$$PROVISION_NAME" \
+		--owner "$$PROVISION_OWNER" --email "$$PROVISION_EMAIL" $(NOINPUT)
 
+# ROLE, like the rest, only from the command line: an owner is staff.
+user: export PROVISION_USERNAME = $(value USERNAME)
+user: export PROVISION_ACCOUNT = $(value ACCOUNT)
+user: export PROVISION_EMAIL = $(value EMAIL)
+user: export PROVISION_ROLE = $(if $(filter command line,$(origin ROLE)),$(value ROLE),member)
 user: $(STAMP)
 	$(call require,USERNAME ACCOUNT EMAIL,$(USER_USAGE))
 	$(MIGRATE)
-	$(DEV_ENV) $(BIN)/python manage.py create_user "$(USERNAME)" --account "$(ACCOUNT)" \
-		--email "$(EMAIL)" --role "$(or $(ROLE),member)" $(NOINPUT)
+	$(DEV_ENV) $(BIN)/python manage.py create_user "$$PROVISION_USERNAME" \
+		--account "$$PROVISION_ACCOUNT" --email "$$PROVISION_EMAIL" \
+		--role "$$PROVISION_ROLE" $(NOINPUT)
 
 # The demo passwords are stored only as hashes: this sets new ones and prints them.
 demo-passwords: $(STAMP)

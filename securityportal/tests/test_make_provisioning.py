@@ -111,3 +111,72 @@ def test_make_user_takes_no_username_from_the_environment_and_touches_nothing(tm
     assert result.returncode != 0
     assert "USERNAME is missing. Usage: make user USERNAME=bob" in result.stderr
     assert not database.exists()
+
+
+def test_make_account_and_make_user_take_every_character_as_given(tmp_path):
+    # Written into the recipe, make would expand "$P" and the shell would read the
+    # quotes (and run a backtick): the account would be created under another name.
+    database = tmp_path / "db.sqlite3"
+    name = 'Cost$Plus "Big" `Co`'
+
+    account = make(
+        "account",
+        f"NAME={name}",
+        "OWNER=peter",
+        "EMAIL=peter@initech.example",
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+    )
+    user = make(
+        "user",
+        "USERNAME=milton",
+        f"ACCOUNT={name}",
+        "EMAIL=milton@initech.example",
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+    )
+
+    assert account.returncode == 0, account.stderr
+    assert user.returncode == 0, user.stderr
+    assert users(database) == [("milton", "member", name), ("peter", "owner", name)]
+
+
+def test_make_user_takes_no_role_from_the_environment(tmp_path):
+    # An owner is staff: a ROLE left in the operator's shell must not make one.
+    database = tmp_path / "db.sqlite3"
+    make(
+        "account",
+        "NAME=Initech",
+        "OWNER=peter",
+        "EMAIL=peter@initech.example",
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+    )
+
+    user = make(
+        "user",
+        "USERNAME=milton",
+        "ACCOUNT=Initech",
+        "EMAIL=milton@initech.example",
+        database=database,
+        ROLE="owner",
+        PORTAL_PASSWORD=PASSWORD,
+    )
+    owner = make(
+        "user",
+        "USERNAME=bob",
+        "ACCOUNT=Initech",
+        "EMAIL=bob@initech.example",
+        "ROLE=owner",
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+    )
+
+    assert user.returncode == 0, user.stderr
+    assert owner.returncode == 0, owner.stderr
+    assert users(database) == [
+        ("bob", "owner", "Initech"),
+        ("milton", "member", "Initech"),
+        ("peter", "owner", "Initech"),
+    ]
+
