@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
@@ -176,6 +178,10 @@ class SessionPolicyForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     previewed = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, account: Account | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
     @classmethod
     def for_account(cls, account: Account) -> "SessionPolicyForm":
         idle, absolute = account.session_idle_minutes, account.session_absolute_minutes
@@ -197,9 +203,15 @@ class SessionPolicyForm(forms.Form):
         if preset is None:
             return cleaned
         if preset == "custom":
-            idle, absolute = cleaned.get("idle_minutes"), cleaned.get("absolute_minutes")
+            idle, absolute = self._own_limits(
+                cleaned.get("idle_minutes"), cleaned.get("absolute_minutes")
+            )
         else:
             idle, absolute = PRESETS[preset]
+            # Read only for Custom: without JavaScript a preset is posted with
+            # whatever the custom inputs held, which must not refuse it.
+            for name in ("idle_minutes", "absolute_minutes"):
+                self.errors.pop(name, None)
         if self.has_error("idle_minutes") or self.has_error("absolute_minutes"):
             # Every field's error at once: a number beside a field that is not one
             # is still held to its bounds (the pair's rule needs both).
@@ -216,6 +228,19 @@ class SessionPolicyForm(forms.Form):
             return cleaned
         cleaned["overrides"] = (idle, absolute)
         return cleaned
+
+    def _own_limits(self, idle: int | None, absolute: int | None) -> tuple[int | None, ...]:
+        """A limit the account has no override of, left at the system default the form
+        showed for it, stays no override: it keeps following the default, and saving
+        the form as shown changes nothing."""
+        if self.account is None:
+            return idle, absolute
+        default = resolve(None, None)
+        if self.account.session_idle_minutes is None and idle == default.idle_minutes:
+            idle = None
+        if self.account.session_absolute_minutes is None and absolute == default.absolute_minutes:
+            absolute = None
+        return idle, absolute
 
 
 class ReauthForm(forms.Form):

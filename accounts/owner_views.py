@@ -101,7 +101,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
     account = _owned_account(request)
     if request.method == "GET":
         return render(request, "accounts/owner_security.html", _page_context(request, account))
-    form = SessionPolicyForm(request.POST)
+    form = SessionPolicyForm(request.POST, account=account)
     if not form.is_valid():
         return _policy_answer(request, account, form)
     idle, absolute = form.cleaned_data["overrides"]

@@ -140,6 +140,46 @@ def test_the_standard_preset_clears_the_overrides(alice):
     }
 
 
+def test_saving_the_policy_as_shown_changes_nothing_and_writes_nothing(alice):
+    # Only the idle limit is the account's own; the form shows the absolute one at
+    # the system default, which it must keep following, not store as its own.
+    alice.account.session_idle_minutes = 30
+    alice.account.save()
+    owner = browser_for(alice)
+    shown = owner.get(PAGE).context["policy_form"]
+
+    owner.post(
+        PAGE,
+        policy(
+            shown["preset"].value(),
+            idle=shown["idle_minutes"].value(),
+            absolute=shown["absolute_minutes"].value(),
+        ),
+    )
+
+    alice.account.refresh_from_db()
+    assert (alice.account.session_idle_minutes, alice.account.session_absolute_minutes) == (
+        30,
+        None,
+    )
+    assert policy_events() == []
+
+
+def test_without_javascript_a_preset_ignores_what_the_custom_inputs_hold(alice):
+    # The custom inputs are disabled unless Custom is chosen, but without JavaScript
+    # whatever they held is posted with the preset.
+    owner = browser_for(alice)
+
+    response = owner.post(PAGE, policy("strict", idle="abc", absolute="-5"))
+
+    assert response.status_code == 302
+    alice.account.refresh_from_db()
+    assert (alice.account.session_idle_minutes, alice.account.session_absolute_minutes) == (
+        15,
+        480,
+    )
+
+
 @pytest.mark.parametrize(
     ("idle", "absolute", "field", "message"),
     [
