@@ -1,12 +1,13 @@
 import getpass
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 PASSWORD_ENV = "PORTAL_PASSWORD"
+T = TypeVar("T")
 
 
 class ProvisioningCommand(BaseCommand):
@@ -27,14 +28,31 @@ class ProvisioningCommand(BaseCommand):
             if not password:
                 raise CommandError(f"--noinput needs the password in ${PASSWORD_ENV}.")
             return password
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Password (again): "):
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Password (again): ")
+        except (EOFError, KeyboardInterrupt):
+            # No terminal to type on (cron, a pipe), or the operator gave up.
+            raise CommandError(
+                f"No password was typed; nothing was created. Without a terminal, give "
+                f"it in ${PASSWORD_ENV} with --noinput."
+            ) from None
+        if password != again:
             raise CommandError("The two passwords differ; nothing was created.")
         return password
 
-    def provision(self, create: Callable[[], object]) -> None:
-        """Run ``create``; a validation failure becomes a clear CommandError."""
+    def provision(self, create: Callable[[], T]) -> T:
+        """Run ``create`` and return what it made; a validation failure becomes a
+        CommandError naming the field each message is about."""
         try:
-            create()
+            return create()
         except ValidationError as error:
-            raise CommandError("; ".join(error.messages)) from None
+            if not hasattr(error, "error_dict"):
+                raise CommandError("; ".join(error.messages)) from None
+            raise CommandError(
+                "; ".join(
+                    message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                    for field, messages in error.message_dict.items()
+                    for message in messages
+                )
+            ) from None

@@ -322,6 +322,33 @@ def test_seed_demo_finds_the_demo_account_whatever_its_case(db, portal_password)
     assert Account.objects.count() == 1
 
 
+def test_what_is_printed_is_what_was_created(acme, portal_password):
+    # The account as stored, and the account the name matched in any letter case.
+    made = create_account("  Initech ")
+    added = create_user(account="ACME")
+
+    assert made == "Created account 'Initech' owned by 'peter'.\n"
+    assert added == "Created member 'milton' in 'Acme'.\n"
+
+
+def test_a_prompt_with_nothing_to_read_from_says_how_to_give_the_password(db, monkeypatch):
+    # Run from cron or a pipe: no terminal to type the password on.
+    def no_terminal(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", no_terminal)
+
+    with pytest.raises(CommandError, match=r"No password was typed; nothing was created\."):
+        call_command("create_account", "Initech", owner="peter", email="peter@initech.example")
+
+    assert not Account.objects.filter(name="Initech").exists()
+
+
+def test_a_refused_field_is_named_in_the_error(acme, portal_password):
+    with pytest.raises(CommandError, match=r"username: This field cannot be blank\."):
+        create_user("")
+
+
 def test_an_account_name_is_taken_without_the_blanks_around_it(acme, portal_password):
     with pytest.raises(CommandError, match=r"An account named 'Acme' already exists\."):
         create_account("Acme ")

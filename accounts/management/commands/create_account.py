@@ -17,7 +17,7 @@ class Command(ProvisioningCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = self.read_password(options)
-        self.provision(
+        account = self.provision(
             lambda: create_account(
                 name=options["name"],
                 owner_username=options["owner"],
@@ -25,4 +25,5 @@ class Command(ProvisioningCommand):
                 password=password,
             )
         )
-        self.stdout.write(f"Created account {options['name']!r} owned by {options['owner']!r}.")
+        # As stored: the name without its surrounding blanks.
+        self.stdout.write(f"Created account {account.name!r} owned by {options['owner']!r}.")

@@ -19,7 +19,7 @@ class Command(ProvisioningCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = self.read_password(options)
-        self.provision(
+        user = self.provision(
             lambda: create_user(
                 username=options["username"],
                 email=options["email"],
@@ -28,6 +28,5 @@ class Command(ProvisioningCommand):
                 password=password,
             )
         )
-        self.stdout.write(
-            f"Created {options['role']} {options['username']!r} in {options['account']!r}."
-        )
+        # The account as it is named, which the name given matched in any letter case.
+        self.stdout.write(f"Created {user.role} {user.username!r} in {user.account.name!r}.")
