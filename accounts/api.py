@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account, User
-from accounts.passwords import change_password
+from accounts.passwords import UNCHANGED, change_password, is_unchanged
 from accounts.signin import PASSWORD_CHANGE, confirm_password
 from accounts.validators import PASSWORD_MAX
 from securityportal.api import ApiView, Refused, SessionManagementView, Text, validated_input
@@ -105,6 +105,10 @@ class PasswordView(SessionManagementView):
                 {"current_password": ["Your current password is not correct."]},
                 code="password_incorrect",
             ) from None
+        if is_unchanged(current=data["current_password"], new=data["new_password"]):
+            raise exceptions.ValidationError(
+                {"new_password": [UNCHANGED]}, code="password_unchanged"
+            )
         count = change_password(
             user=request.user,
             new_password=data["new_password"],

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 
 from accounts.lockout import SignInRefused, refusal_text
 from accounts.models import Account
+from accounts.passwords import UNCHANGED, is_unchanged
 from accounts.policy import PRESETS, out_of_bounds, resolve, validate_overrides
 from accounts.signin import BROWSER, PASSWORD_CHANGE, confirm_password, sign_in
 from accounts.validators import PASSWORD_MAX
@@ -134,6 +135,14 @@ class ChangePasswordForm(PasswordChangeForm):
             "At least 12 characters; not a common or all-numeric password. "
             "A long passphrase is best."
         )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # old_password is in cleaned_data only once proven (clean_old_password).
+        current, new = cleaned.get("old_password"), cleaned.get("new_password1")
+        if current is not None and new is not None and is_unchanged(current=current, new=new):
+            self.add_error("new_password1", ValidationError(UNCHANGED, code="password_unchanged"))
+        return cleaned
 
     def clean_old_password(self) -> str:
         old_password = self.cleaned_data["old_password"]

@@ -1,10 +1,22 @@
 """Changing one's own password from a signed-in session: the page and the API call this."""
 
 from django.db import transaction
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from accounts.signals import PasswordChangeOrigin
+
+UNCHANGED = "Choose a password other than your current one."
+
+
+@sensitive_variables("current", "new")
+def is_unchanged(*, current: str, new: str) -> bool:
+    """Whether a change would set the password it replaces: refused, so that "change
+    your password now" cannot be answered by typing the same one (reported, e-mailed
+    and audited as a change) while whoever knows it keeps it. Ask only once
+    ``current`` is proven: before, the answer would test guesses at it unlocked."""
+    return constant_time_compare(current, new)
 
 
 @sensitive_variables("new_password")

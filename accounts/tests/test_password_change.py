@@ -232,6 +232,37 @@ def test_a_wrong_current_password_is_a_form_error_and_changes_nothing(alice, thr
     assert_nothing_changed(alice, three_sessions)
 
 
+def test_the_current_password_again_is_refused_and_changes_nothing(alice, three_sessions):
+    # "Change your password now: whoever signed in there knows it." Typing the same
+    # one again must not be reported, e-mailed and audited as a change.
+    page = three_sessions["a"].post("/settings/security/password/", change_form(new=PASSWORD))
+    api = put_password(bearer(three_sessions["c"]["access"]), new=PASSWORD)
+
+    assert page.status_code == 200
+    assert form_errors(page) == {
+        "new_password1": ["Choose a password other than your current one."]
+    }
+    assert api.status_code == 400
+    assert api.json()["code"] == "password_unchanged"
+    assert api.json()["fields"] == {
+        "new_password": ["Choose a password other than your current one."]
+    }
+    assert_nothing_changed(alice, three_sessions)
+
+
+def test_a_new_password_like_the_current_one_tells_nothing_before_the_current_is_checked(
+    alice, three_sessions
+):
+    # Compared only once the current password is proven: otherwise a stolen session
+    # could test guesses at the current password through the new one, unlocked out.
+    api = put_password(
+        bearer(three_sessions["c"]["access"]), current="a wrong guess", new=PASSWORD
+    )
+
+    assert api.status_code == 400
+    assert api.json()["fields"] == {"current_password": ["Your current password is not correct."]}
+
+
 def test_with_htmx_a_wrong_current_password_answers_with_the_card_form(alice, three_sessions):
     response = three_sessions["a"].post(
         "/settings/security/password/", change_form(old="not my password at all"), headers=HTMX
