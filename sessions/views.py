@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from audit.devices import LinkRefused, session_of_disown_token
 from securityportal.client import client_ip, recognised_device
-from sessions.banner import banner_context
+from sessions.banner import ABSOLUTE, banner_context, expiry_banner
 from sessions.devices import Device, current_first, device_of
 from sessions.lifecycle import (
     NotRevocable,
@@ -173,6 +173,7 @@ def status(request: HttpRequest) -> HttpResponse:
 
 
 KEPT_SIGNED_IN = "You will stay signed in."
+STILL_ENDS = "Your session still ends at its maximum length: sign in again to go on."
 
 
 @require_POST
@@ -181,18 +182,24 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     minute in which activity is otherwise not written again. The absolute deadline
     stays: the refreshed banner still names it when it is the closer one."""
     row = request.session.current_row()
+    message, level = KEPT_SIGNED_IN, messages.SUCCESS
     if row is not None:
-        record_activity(row, timezone.now(), force=True)
+        now = timezone.now()
+        record_activity(row, now, force=True)
+        if expiry_banner(row, now).kind == ABSOLUTE:
+            # Nothing extends that one: the toast must not promise what the banner
+            # beside it denies.
+            message, level = STILL_ENDS, messages.INFO
     if request.htmx:
         response = render(request, BANNER_PARTIAL, banner_context(request))
         if row is None:
             return response
         return trigger_client_event(
-            response, "toast", {"message": KEPT_SIGNED_IN, "level": "success"}
+            response, "toast", {"message": message, "level": _TOAST_LEVELS[level]}
         )
     if row is not None:
         # Without JavaScript the page it returns to says so, as the toast would.
-        messages.success(request, KEPT_SIGNED_IN)
+        messages.add_message(request, level, message)
     return redirect(_local_path(request.POST.get("next", "")) or "security")
 
 

@@ -3,6 +3,7 @@ POST /session/keepalive/ restarts the idle deadline but never the absolute one. 
 moves only through time_machine; the limits are snapshotted at sign-in."""
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,9 @@ def session_writes(queries: CaptureQueriesContext) -> list[str]:
         if "user_sessions_session" in query["sql"]
         and query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
     ]
+
+
+STILL_ENDS = "Your session still ends at its maximum length: sign in again to go on."
 
 
 def near_the_absolute_deadline(browser: Client, traveller) -> None:
@@ -381,6 +385,24 @@ def test_keepalive_cannot_move_the_absolute_deadline(alice):
     row = row_of(browser)
     assert row.expire_date == ABSOLUTE_DEADLINE
     assert row.last_seen_at == ABSOLUTE_DEADLINE - timedelta(minutes=3)
+    # So the toast does not promise what the banner beside it denies.
+    assert json.loads(response["HX-Trigger"]) == {
+        "toast": {"message": STILL_ENDS, "level": "info"}
+    }
+
+
+def test_keepalive_without_javascript_near_the_absolute_deadline_says_it_still_ends(alice):
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        near_the_absolute_deadline(browser, traveller)
+
+        response = browser.post(
+            "/session/keepalive/", {"next": "/settings/security/"}, follow=True
+        )
+
+    content = response.content.decode()
+    assert STILL_ENDS in content
+    assert "You will stay signed in." not in content
 
 
 @pytest.mark.parametrize(
