@@ -156,7 +156,9 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     def handle_no_permission(
         self, request: HttpRequest, view_func: Callable[..., HttpResponse]
     ) -> HttpResponse:
-        return login_redirect(request)
+        # An HTMX request comes from a page drawn signed in: with no session now, this
+        # browser was signed out since (another tab's sign-out deleted the cookie).
+        return login_redirect(request, "signed_out" if request.htmx else None)
 
 
 class SessionValidationMiddleware(MiddlewareMixin):

@@ -132,6 +132,20 @@ def test_idle_time_is_measured_from_the_last_activity(alice):
     assert Session.objects.get(user=alice).revoked_reason == "expired_idle"
 
 
+def test_a_tab_signed_out_in_another_is_told_so_on_its_next_htmx_request(alice):
+    # The sign-out in one tab deleted the cookie both share; the other tab's banner
+    # poll finds no session at all, and its page was drawn signed in.
+    browser = browser_for(alice)
+    assert browser.post("/logout/").status_code == 302
+
+    response = browser.get(
+        "/session/status/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/settings/security/"},
+    )
+
+    assert response["HX-Redirect"] == "/login/?reason=signed_out&next=/settings/security/"
+
+
 def test_an_idle_htmx_request_gets_hx_redirect(alice):
     with time_machine.travel(START, tick=False) as traveller:
         browser = browser_for(alice)

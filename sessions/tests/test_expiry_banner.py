@@ -294,7 +294,7 @@ def test_past_the_deadline_a_plain_status_request_is_redirected_to_the_login_pag
 @pytest.mark.parametrize(
     ("headers", "location_header", "location"),
     [
-        (HTMX, "HX-Redirect", "/login/?next=/settings/security/"),
+        (HTMX, "HX-Redirect", "/login/?reason=signed_out&next=/settings/security/"),
         ({}, "Location", "/login/?next=/session/status/"),
     ],
     ids=["htmx", "plain"],
@@ -316,7 +316,7 @@ def test_an_anonymous_poll_from_a_malformed_page_url_is_sent_to_login(db, page_u
     )
 
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/login/?next=/"
+    assert response["HX-Redirect"] == "/login/?reason=signed_out&next=/"
 
 
 @pytest.mark.parametrize("page_url", MALFORMED_PAGE_URLS)

@@ -514,7 +514,7 @@ def test_an_anonymous_htmx_request_gets_hx_redirect(db):
     response = Client().post("/settings/security/sessions/revoke-others/", headers=HTMX)
 
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/login/?next=/settings/security/"
+    assert response["HX-Redirect"] == "/login/?reason=signed_out&next=/settings/security/"
 
 
 def test_with_htmx_revoking_the_current_session_answers_with_the_list(alice):
