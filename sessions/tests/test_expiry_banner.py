@@ -629,3 +629,30 @@ def test_a_forced_activity_write_leaves_a_revoked_session_as_it_ended(alice):
     row.refresh_from_db()
     assert row.last_seen_at == START
     assert row.revoked_reason == "user"
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/accounts/user/", "/admin/user_sessions/session/"]
+)
+def test_the_admin_warns_of_the_deadline_as_every_signed_in_page_does(alice, path):
+    # An owner editing in the admin, unwarned, would post the edit into a session
+    # that has just ended and lose it.
+    with time_machine.travel(START, tick=False) as traveller:
+        owner = browser_for(alice)
+        near_the_absolute_deadline(owner, traveller)
+
+        page = owner.get(path).content.decode()
+
+    assert 'id="session-banner"' in page
+    assert ABSOLUTE_TEXT in page
+    assert "Sign in now" in page
+    # Polled from there on, as on the portal's pages.
+    assert 'hx-get="/session/status/"' in page
+    assert "js/session_banner.js" in page
+    assert "htmx" in page
+
+
+def test_the_admin_sign_in_page_has_no_banner(db):
+    page = Client().get("/admin/login/", follow=True).content.decode()
+
+    assert 'id="session-banner"' not in page
