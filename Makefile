@@ -9,12 +9,13 @@ DEV_ENV := DJANGO_DEBUG=1
 # A fresh checkout has no database yet; every target that needs one migrates first.
 MIGRATE := $(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 # With PORTAL_PASSWORD in the environment the commands read it instead of prompting.
-NOINPUT := $(if $(PORTAL_PASSWORD),--noinput)
+NOINPUT := $(if $(value PORTAL_PASSWORD),--noinput)
 # $(call require,VARIABLES,USAGE): stop, showing USAGE, unless every variable was
 # given on the command line. Not from the environment: shells export USERNAME
 # (Windows), NAME (WSL) and EMAIL (git users) with the operator's own values,
 # which would silently become the new user's.
-require = $(foreach name,$(1),$(if $(and $(filter command line,$(origin $(name))),$($(name))),,\
+# The value is looked at, never expanded: "$(shell …)" in a name must not run.
+require = $(foreach name,$(1),$(if $(and $(filter command line,$(origin $(name))),$(value $(name))),,\
 	$(error $(name) is missing. Usage: $(2))))
 ACCOUNT_USAGE := make account NAME=Acme OWNER=alice EMAIL=alice@acme.example
 USER_USAGE := make user USERNAME=bob ACCOUNT=Acme EMAIL=bob@acme.example [ROLE=owner|member]
@@ -52,7 +53,9 @@ serve: $(STAMP)
 
 # The values reach the command through the environment, as given: written into the
 # recipe, make would expand a "$" in them and the shell would read quotes, backticks
-# and $(…) ("Cost$Plus" would be created as "Costlus").
+# and $(…) ("Cost$Plus" would be created as "Costlus"). Nor does make hand them to the
+# recipes itself, which it would do expanded (running a "$(shell …)" in them).
+unexport NAME OWNER EMAIL USERNAME ACCOUNT ROLE
 account: export PROVISION_NAME = $(value NAME)
 account: export PROVISION_OWNER = $(value OWNER)
 account: export PROVISION_EMAIL = $(value EMAIL)
@@ -66,7 +69,7 @@ account: $(STAMP)
 user: export PROVISION_USERNAME = $(value USERNAME)
 user: export PROVISION_ACCOUNT = $(value ACCOUNT)
 user: export PROVISION_EMAIL = $(value EMAIL)
-user: export PROVISION_ROLE = $(if $(filter command line,$(origin ROLE)),$(value ROLE),member)
+user: export PROVISION_ROLE = $(or $(if $(filter command line,$(origin ROLE)),$(value ROLE)),member)
 user: $(STAMP)
 	$(call require,USERNAME ACCOUNT EMAIL,$(USER_USAGE))
 	$(MIGRATE)

@@ -117,7 +117,8 @@ def test_make_account_and_make_user_take_every_character_as_given(tmp_path):
     # Written into the recipe, make would expand "$P" and the shell would read the
     # quotes (and run a backtick): the account would be created under another name.
     database = tmp_path / "db.sqlite3"
-    name = 'Cost$Plus "Big" `Co`'
+    marker = PROJECT / ".make-ran-a-value"
+    name = f'Cost$Plus "Big" `Co` $(shell touch {marker.name})'
 
     account = make(
         "account",
@@ -139,6 +140,9 @@ def test_make_account_and_make_user_take_every_character_as_given(tmp_path):
     assert account.returncode == 0, account.stderr
     assert user.returncode == 0, user.stderr
     assert users(database) == [("milton", "member", name), ("peter", "owner", name)]
+    ran = marker.exists()
+    marker.unlink(missing_ok=True)
+    assert not ran
 
 
 def test_make_user_takes_no_role_from_the_environment(tmp_path):
@@ -162,6 +166,15 @@ def test_make_user_takes_no_role_from_the_environment(tmp_path):
         ROLE="owner",
         PORTAL_PASSWORD=PASSWORD,
     )
+    unset = make(
+        "user",
+        "USERNAME=carol",
+        "ACCOUNT=Initech",
+        "EMAIL=carol@initech.example",
+        "ROLE=",
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+    )
     owner = make(
         "user",
         "USERNAME=bob",
@@ -174,9 +187,10 @@ def test_make_user_takes_no_role_from_the_environment(tmp_path):
 
     assert user.returncode == 0, user.stderr
     assert owner.returncode == 0, owner.stderr
+    assert unset.returncode == 0, unset.stderr
     assert users(database) == [
         ("bob", "owner", "Initech"),
+        ("carol", "member", "Initech"),
         ("milton", "member", "Initech"),
         ("peter", "owner", "Initech"),
     ]
-
