@@ -14,7 +14,7 @@ from django.core.checks.security.base import (
     SECRET_KEY_MIN_LENGTH,
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 
 from securityportal.serving import worker_count
 
@@ -200,7 +200,8 @@ def public_url(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     which a client chooses among DJANGO_ALLOWED_HOSTS."""
     hosts = settings.ALLOWED_HOSTS
     if settings.PUBLIC_URL:
-        host = urlsplit(settings.PUBLIC_URL).hostname or ""
+        # As Django reads a request's host: brackets kept, a trailing dot dropped.
+        host, _ = split_domain_port(urlsplit(settings.PUBLIC_URL).netloc)
         if validate_host(host, hosts):
             return []
         return [

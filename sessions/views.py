@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from audit.devices import LinkRefused, session_of_disown_token
 from securityportal.client import client_ip, recognised_device
-from sessions.banner import ABSOLUTE, banner_context, expiry_banner
+from sessions.banner import banner_context
 from sessions.devices import Device, current_first, device_of
 from sessions.lifecycle import (
     NotRevocable,
@@ -186,9 +186,9 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     if row is not None:
         now = timezone.now()
         record_activity(row, now, force=True)
-        if expiry_banner(row, now).kind == ABSOLUTE:
-            # Nothing extends that one: the toast must not promise what the banner
-            # beside it denies.
+        if row.expire_date <= row.idle_expires_at:
+            # The maximum length now comes first, and nothing extends it: the toast
+            # must not promise what the banner will soon deny.
             message, level = STILL_ENDS, messages.INFO
     if request.htmx:
         response = render(request, BANNER_PARTIAL, banner_context(request))

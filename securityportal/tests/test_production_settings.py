@@ -223,12 +223,19 @@ def test_deploy_checks_warn_when_e_mail_links_would_name_the_requests_host(tmp_p
     )
 
     elsewhere = warnings(PUBLIC_URL="http://localhost:8000")
+    spelled_otherwise = [
+        warnings(
+            DJANGO_ALLOWED_HOSTS="portal.example.com", PUBLIC_URL="https://portal.example.com."
+        ),
+        warnings(DJANGO_ALLOWED_HOSTS="[2001:db8::1]", PUBLIC_URL="https://[2001:db8::1]:8443"),
+    ]
 
     assert "securityportal.W010" in several
     assert "securityportal.W010" in subdomains
     assert "securityportal.W010" not in named
     assert "securityportal.W010" not in warnings()
     assert "securityportal.W010" in elsewhere
+    assert ["securityportal.W010" in found for found in spelled_otherwise] == [False, False]
 
 
 def container_command() -> tuple[list[str], str]:

@@ -391,6 +391,23 @@ def test_keepalive_cannot_move_the_absolute_deadline(alice):
     }
 
 
+def test_keepalive_whose_new_idle_deadline_passes_the_absolute_one_says_it_still_ends(alice):
+    # Four minutes before the idle deadline, 24 before the absolute one: the banner
+    # shows idle, but "Stay signed in" can only keep the session 24 minutes more.
+    with time_machine.travel(START, tick=False) as traveller:
+        browser = browser_for(alice)
+        for minutes in (50, 100):
+            traveller.move_to(START + timedelta(minutes=minutes))
+            assert browser.get("/settings/security/").status_code == 200
+        traveller.move_to(START + timedelta(minutes=156))
+
+        response = browser.post("/session/keepalive/", headers=HTMX)
+
+    assert json.loads(response["HX-Trigger"]) == {
+        "toast": {"message": STILL_ENDS, "level": "info"}
+    }
+
+
 def test_keepalive_without_javascript_near_the_absolute_deadline_says_it_still_ends(alice):
     with time_machine.travel(START, tick=False) as traveller:
         browser = browser_for(alice)
@@ -650,9 +667,3 @@ def test_the_admin_warns_of_the_deadline_as_every_signed_in_page_does(alice, pat
     assert 'hx-get="/session/status/"' in page
     assert "js/session_banner.js" in page
     assert "htmx" in page
-
-
-def test_the_admin_sign_in_page_has_no_banner(db):
-    page = Client().get("/admin/login/", follow=True).content.decode()
-
-    assert 'id="session-banner"' not in page

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not Account.objects.filter(name__iexact=DEMO_ACCOUNT).exists():
+        if Account.objects.named(DEMO_ACCOUNT) is None:
             try:
                 passwords = self._create_demo_account()
             except ValidationError as error:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         users = {
             user.username: user
             for user in User.objects.filter(
-                account__name__iexact=DEMO_ACCOUNT, username__in=DEMO_USERNAMES
+                account=Account.objects.named(DEMO_ACCOUNT), username__in=DEMO_USERNAMES
             )
         }
         for username, role in DEMO_USERNAMES.items():
