@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 
 PASSWORD_ENV = "PORTAL_PASSWORD"
 T = TypeVar("T")
@@ -41,18 +42,27 @@ class ProvisioningCommand(BaseCommand):
             raise CommandError("The two passwords differ; nothing was created.")
         return password
 
-    def provision(self, create: Callable[[], T]) -> T:
+    def provision(self, create: Callable[[], T], *, options: dict[str, str] | None = None) -> T:
         """Run ``create`` and return what it made; a validation failure becomes a
-        CommandError naming the field each message is about."""
+        CommandError naming what each message is about: the command's option for the
+        model field (``options``), else the field."""
         try:
             return create()
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
                 raise CommandError("; ".join(error.messages)) from None
+            named = options or {}
             raise CommandError(
                 "; ".join(
-                    message if field == NON_FIELD_ERRORS else f"{field}: {message}"
+                    message
+                    if field == NON_FIELD_ERRORS
+                    else f"{named.get(field, field)}: {message}"
                     for field, messages in error.message_dict.items()
                     for message in messages
                 )
+            ) from None
+        except IntegrityError:
+            # Another run created the same name between the check and the insert.
+            raise CommandError(
+                "It was created by someone else meanwhile; nothing was created."
             ) from None

@@ -17,7 +17,9 @@ def refuse_names_alike(apps: object, schema_editor: object) -> None:
         .values_list("folded", flat=True)
     )
     if alike:
-        names = ", ".join(sorted(alike))
+        # Named as stored, so they can be found in the admin.
+        stored = Account.objects.annotate(folded=Lower("name")).filter(folded__in=list(alike))
+        names = ", ".join(sorted(stored.values_list("name", flat=True)))
         raise RuntimeError(
             f"Accounts whose names differ only in letter case: {names}. "
             "Rename all but one of each in the admin, then migrate again."

@@ -347,6 +347,8 @@ def test_a_prompt_with_nothing_to_read_from_says_how_to_give_the_password(db, mo
 def test_a_refused_field_is_named_in_the_error(acme, portal_password):
     with pytest.raises(CommandError, match=r"username: This field cannot be blank\."):
         create_user("")
+    with pytest.raises(CommandError, match=r"--owner: Use letters, digits"):
+        create_account(owner="pe ter")
 
 
 def test_an_account_name_is_taken_without_the_blanks_around_it(acme, portal_password):

@@ -23,7 +23,8 @@ class Command(ProvisioningCommand):
                 owner_username=options["owner"],
                 owner_email=options["email"],
                 password=password,
-            )
+            ),
+            options={"username": "--owner", "email": "--email"},
         )
         # As stored: the name without its surrounding blanks.
         self.stdout.write(f"Created account {account.name!r} owned by {options['owner']!r}.")
