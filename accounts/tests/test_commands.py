@@ -344,6 +344,22 @@ def test_a_prompt_with_nothing_to_read_from_says_how_to_give_the_password(db, mo
     assert not Account.objects.filter(name="Initech").exists()
 
 
+def test_a_name_another_run_creates_between_the_check_and_the_insert_is_a_clear_error(
+    acme, portal_password, monkeypatch
+):
+    # Two runs at once both find the name free (both checks pass before either
+    # inserts); the database's constraint stops the second, which says so instead of
+    # printing a traceback.
+    monkeypatch.setattr(Account.objects, "named", lambda name: None)
+    monkeypatch.setattr(Account, "validate_constraints", lambda self, exclude=None: None)
+
+    with pytest.raises(CommandError, match="created by someone else meanwhile"):
+        create_account("ACME")
+
+    assert list(Account.objects.values_list("name", flat=True)) == ["Acme"]
+    assert not User.objects.filter(username="peter").exists()
+
+
 def test_a_refused_field_is_named_in_the_error(acme, portal_password):
     with pytest.raises(CommandError, match=r"username: This field cannot be blank\."):
         create_user("")
