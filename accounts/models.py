@@ -40,7 +40,7 @@ class AccountManager(models.Manager):
 class Account(models.Model):
     """A tenant: the users of one customer and the session policy they share."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, unique=True)
     # NULL means "use the system default" (settings.SESSION_*_MINUTES_DEFAULT).
     session_idle_minutes = models.PositiveIntegerField(null=True, blank=True)
     session_absolute_minutes = models.PositiveIntegerField(null=True, blank=True)
