@@ -12,8 +12,6 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
 
 from accounts import roles
 from accounts.admin_scope import AccountScopedAdmin, CheckedInputAdmin
@@ -107,11 +105,11 @@ class UserAdmin(AccountScopedAdmin, DjangoUserAdmin):
     ) -> HttpResponse:
         user = self.get_object(request, unquote(id))
         if user is not None and user.pk == request.user.pk:
-            # One's own password is changed where the current one is asked for, as
-            # AdminSite.password_change sends it: Django's page here asks for none and
-            # can switch password sign-in off, so a stolen cookie would take the
-            # account (or lock its owner out), and it would end this session too.
-            return redirect(reverse("security") + "#password-title")
+            # One's own password is changed where the current one is asked for
+            # (AdminSite.password_change): Django's page here asks for none and can
+            # switch password sign-in off, so a stolen cookie would take the account
+            # (or lock its owner out), and it would end this session too.
+            return self.admin_site.password_change(request)
         return super().user_change_password(request, id, form_url)
 
     def in_scope(self, request: HttpRequest, obj: models.Model | None) -> bool:

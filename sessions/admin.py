@@ -93,10 +93,9 @@ class SessionAdmin(AccountScopedAdmin):
         # "Select all" takes the session in use along unseen: as on the security page
         # and in the API, that one ends by signing out, not from a list.
         current = request.session.current_row()
-        kept = current is not None and queryset.filter(pk=current.pk).exists()
-        if kept:
-            queryset = queryset.exclude(pk=current.pk)
-        selected = list(queryset.select_related("user"))
+        listed = list(queryset.select_related("user"))
+        selected = [session for session in listed if current is None or session.pk != current.pk]
+        kept = len(selected) < len(listed)
         revoked = sum(
             session.revoke(reason=RevokedReason.ADMIN, actor=request.user, ip=ip)
             for session in selected

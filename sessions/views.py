@@ -137,16 +137,15 @@ def disown(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "sessions/disown.html", {"refused": refused.code}, status=400)
     # Only a live one: a session past its idle or absolute limit has ended too, and
     # "signing it out" would claim an action that ended nothing, as the user's.
-    session = (
-        Session.objects.live(timezone.now()).select_related("user").filter(pk=session_id).first()
-    )
+    now = timezone.now()
+    session = Session.objects.live(now).select_related("user").filter(pk=session_id).first()
     if session is None:
         return render(request, "sessions/disown.html", {"already_ended": True})
     # Named as the e-mail names it: never the text the client wrote itself.
     device = recognised_device(session.user_agent)
     if request.method == "GET":
         return render(request, "sessions/disown.html", {"session": session, "device": device})
-    if not disown_session(session=session, ip=client_ip(request), now=timezone.now()):
+    if not disown_session(session=session, ip=client_ip(request), now=now):
         return render(request, "sessions/disown.html", {"already_ended": True})
     if request.user.is_authenticated and request.user.pk != session.user_id:
         # The link reached someone else's browser (a forwarded e-mail): telling them

@@ -233,23 +233,6 @@ def test_ones_own_password_page_in_the_admin_is_the_security_page(alice, spelled
     assert owner.get("/admin/").status_code == 200
 
 
-def test_an_owner_sets_a_members_password_in_the_admin(alice, bob):
-    owner = browser_for(alice)
-
-    response = owner.post(
-        f"/admin/accounts/user/{bob.pk}/password/",
-        {
-            "usable_password": "true",
-            "password1": "a new password for bob",
-            "password2": "a new password for bob",
-        },
-    )
-
-    assert response.status_code == 302
-    bob.refresh_from_db()
-    assert bob.check_password("a new password for bob")
-
-
 def test_a_moved_users_history_shows_no_change_made_in_their_former_account(
     root, alice, carol, globex
 ):

@@ -145,6 +145,22 @@ def test_make_account_and_make_user_take_every_character_as_given(tmp_path):
     assert not ran
 
 
+def join_initech(
+    username: str, *variables: str, database: Path, **env: str
+) -> subprocess.CompletedProcess:
+    """``make user`` adding ``username`` to Initech, with ``variables`` and ``env``."""
+    return make(
+        "user",
+        f"USERNAME={username}",
+        "ACCOUNT=Initech",
+        f"EMAIL={username}@initech.example",
+        *variables,
+        database=database,
+        PORTAL_PASSWORD=PASSWORD,
+        **env,
+    )
+
+
 def test_make_user_takes_no_role_from_the_environment(tmp_path):
     # An owner is staff: a ROLE left in the operator's shell must not make one.
     database = tmp_path / "db.sqlite3"
@@ -157,33 +173,9 @@ def test_make_user_takes_no_role_from_the_environment(tmp_path):
         PORTAL_PASSWORD=PASSWORD,
     )
 
-    user = make(
-        "user",
-        "USERNAME=milton",
-        "ACCOUNT=Initech",
-        "EMAIL=milton@initech.example",
-        database=database,
-        ROLE="owner",
-        PORTAL_PASSWORD=PASSWORD,
-    )
-    unset = make(
-        "user",
-        "USERNAME=carol",
-        "ACCOUNT=Initech",
-        "EMAIL=carol@initech.example",
-        "ROLE=",
-        database=database,
-        PORTAL_PASSWORD=PASSWORD,
-    )
-    owner = make(
-        "user",
-        "USERNAME=bob",
-        "ACCOUNT=Initech",
-        "EMAIL=bob@initech.example",
-        "ROLE=owner",
-        database=database,
-        PORTAL_PASSWORD=PASSWORD,
-    )
+    user = join_initech("milton", database=database, ROLE="owner")
+    unset = join_initech("carol", "ROLE=", database=database)
+    owner = join_initech("bob", "ROLE=owner", database=database)
 
     assert user.returncode == 0, user.stderr
     assert owner.returncode == 0, owner.stderr
